@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages vigie needs to build, test and run.
+# Idempotent: when every package is already installed it only runs dpkg-query.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  # required libraries
+  libsystemd-dev libcgroup-dev prometheus-cpp-dev
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  doctest-dev
+  # further libraries, the field's standard ones
+  libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
+  libdw-dev libelf-dev libzstd-dev
+  # tests and style
+  clang-format clang-tidy procps busybox-static curl
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "init: missing packages: ${missing[*]}" >&2
+  echo "init: run 'make init' as root (or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+
+echo "init: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
