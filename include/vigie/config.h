@@ -50,7 +50,7 @@ struct WorkloadSpec {
   std::string name;
   std::vector<std::string> exec;                           // argv; exec[0] may be a bare name.
   std::vector<std::pair<std::string, std::string>> env;    // in file order.
-  std::string cwd;                                         // empty: the agent's state dir.
+  std::string cwd;                                         // empty: "/".
   RestartSpec restart;
   std::vector<int> success_exit_codes{0};
   StopSpec stop;

@@ -1,0 +1,159 @@
+// vigied: wires the agent together. Everything with behaviour lives in its own module.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "agent/daemon/unit_logger.h"
+#include "agent/event/event_loop.h"
+#include "agent/os/linux_spawner.h"
+#include "agent/os/process_hygiene.h"
+#include "agent/supervisor/supervisor.h"
+#include "vigie/config.h"
+
+extern char** environ;
+
+namespace vigie {
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/vigie/vigie.yaml";
+constexpr const char* kDefaultStateDir = "/var/lib/vigie";
+constexpr const char* kDefaultSocket = "/run/vigie/vigie.sock";
+
+struct Options {
+  std::string config = kDefaultConfig;
+  std::string state_dir = kDefaultStateDir;
+  std::string socket = kDefaultSocket;
+  std::string check_config;  // "" with the flag given: check `config`.
+  bool check_only = false;
+  std::string log_level = "info";
+};
+
+void printErrors(const ConfigLoadResult& loaded) {
+  for (const auto& error : loaded.errors) {
+    std::fprintf(stderr, "%s\n", error.format().c_str());
+  }
+}
+
+int checkConfig(const std::string& path) {
+  const ConfigLoadResult loaded = loadConfigFile(path);
+  if (!loaded.ok()) {
+    printErrors(loaded);
+    return 1;
+  }
+  std::printf("%s: ok, %zu workload(s)\n", path.c_str(), loaded.config.workloads.size());
+  return 0;
+}
+
+int runAgent(const Options& options) {
+  if (auto prepared = prepareAgentProcess(); !prepared) {
+    spdlog::critical("cannot prepare the agent process: {}", prepared.error().message);
+    return 1;
+  }
+  const KernelFeatures features = probeKernelFeatures();
+  spdlog::info("{}", features.summary());
+  if (!features.pidfd) {
+    spdlog::critical("this kernel has no pidfd support; vigie needs Linux 5.4 or newer");
+    return 1;
+  }
+
+  const ConfigLoadResult loaded = loadConfigFile(options.config);
+  if (!loaded.ok()) {
+    printErrors(loaded);
+    spdlog::critical("invalid configuration {}: {} error(s)", options.config,
+                     loaded.errors.size());
+    return 1;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.state_dir, ec);
+  if (ec) {
+    spdlog::critical("cannot create state dir {}: {}", options.state_dir, ec.message());
+    return 1;
+  }
+
+  auto loop = EventLoop::create();
+  if (!loop) {
+    spdlog::critical("cannot create the event loop: {}", loop.error().message);
+    return 1;
+  }
+  EventLoop& dispatcher = **loop;
+  auto spawner = LinuxProcessSpawner::create(dispatcher);
+  if (!spawner) {
+    spdlog::critical("cannot create the process spawner: {}", spawner.error().message);
+    return 1;
+  }
+
+  std::mt19937_64 random_engine{std::random_device{}()};
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  UnitLogger logger;
+  Supervisor supervisor(dispatcher, **spawner, logger,
+                        [&] { return uniform(random_engine); },
+                        Supervisor::workloadBaseEnv(environ));
+
+  bool stopping = false;
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) {
+    sigaddset(&signals, sig);
+  }
+  auto watched = dispatcher.watchSignals(signals, [&](const signalfd_siginfo& info) {
+    const int sig = static_cast<int>(info.ssi_signo);
+    if (sig == SIGTERM || sig == SIGINT) {
+      if (stopping) {
+        return;
+      }
+      stopping = true;
+      spdlog::info("{} received: stopping {} unit(s)", signalName(sig),
+                   supervisor.units().size());
+      supervisor.stopAll([&] { dispatcher.exit(); });
+    } else if (sig == SIGHUP) {
+      spdlog::warn("SIGHUP received: this version cannot reload its configuration; restart "
+                   "vigied to apply changes");
+    }
+    // SIGCHLD: our children are watched through their pidfds; nothing to do here.
+  });
+  if (!watched) {
+    spdlog::critical("cannot watch signals: {}", watched.error().message);
+    return 1;
+  }
+
+  supervisor.load(loaded.config);
+  spdlog::info("vigied started: {} unit(s) from {}, state in {}", loaded.config.workloads.size(),
+               options.config, options.state_dir);
+  supervisor.startAll();
+  dispatcher.run();
+  spdlog::info("vigied stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace vigie
+
+int main(int argc, char** argv) {
+  vigie::Options options;
+  CLI::App app{"vigied: the vigie node agent. Supervises the workloads declared in its config."};
+  app.add_option("--config,-c", options.config, "Config file")->capture_default_str();
+  app.add_option("--state-dir", options.state_dir, "State directory")->capture_default_str();
+  app.add_option("--socket", options.socket, "API socket path")->capture_default_str();
+  auto* check = app.add_option("--check-config", options.check_config,
+                               "Check a config file (default: the --config file) and exit: 0 "
+                               "when valid, else 1 with every error as file:line:col: message")
+                    ->expected(0, 1);
+  app.add_option("--log-level", options.log_level, "trace, debug, info, warn or error")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_default_logger(spdlog::stderr_color_mt("vigied"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  if (check->count() > 0) {
+    return vigie::checkConfig(options.check_config.empty() ? options.config
+                                                           : options.check_config);
+  }
+  return vigie::runAgent(options);
+}

@@ -1,0 +1,31 @@
+#pragma once
+
+#include "agent/logs/ring_buffer.h"
+#include "agent/os/unique_fd.h"
+#include "vigie/dispatcher.h"
+
+namespace vigie {
+
+// Drains one output pipe of an instance into its ring buffer, on the loop thread. Reads at most
+// kMaxBytesPerWakeup per readiness event so that a flooding workload cannot starve the others:
+// the level-triggered loop comes back for the rest after serving everyone else.
+class OutputReader {
+ public:
+  static constexpr size_t kMaxBytesPerWakeup = 64 * 1024;
+
+  OutputReader(Dispatcher& dispatcher, UniqueFd fd, RingBuffer& sink);
+  OutputReader(const OutputReader&) = delete;
+  OutputReader& operator=(const OutputReader&) = delete;
+
+  bool open() const { return fd_.valid(); }
+
+ private:
+  void onReadable();
+  void close();
+
+  UniqueFd fd_;
+  RingBuffer& sink_;
+  FdWatchPtr watch_;
+};
+
+}  // namespace vigie

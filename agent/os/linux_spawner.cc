@@ -1,0 +1,355 @@
+#include "agent/os/linux_spawner.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include "agent/os/pidfd.h"
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "agent/os/proc_stat.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace vigie {
+namespace {
+
+constexpr size_t kChildStackSize = 128 * 1024;
+
+// Shared with the child through CLONE_VM. The child writes only the two error fields.
+struct ChildArgs {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  const char* cwd;
+  int stdin_fd;
+  int stdout_fd;
+  int stderr_fd;
+  const sigset_t* reset_signals;
+  int failed_errno;
+  const char* failed_step;
+};
+
+// The kernel's struct sigaction for rt_sigaction(2): glibc's differs, and its wrapper may be
+// intercepted by sanitizers, which must not run on the child's borrowed stack.
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  uint64_t mask;
+};
+
+// Makes `from` the child's `to`, clearing CLOEXEC (dup3 refuses equal fds, so handle that).
+__attribute__((no_sanitize("address", "undefined"))) long moveFd(int from, int to) {
+  if (from == to) {
+    return syscall(SYS_fcntl, to, F_SETFD, 0);
+  }
+  return syscall(SYS_dup3, from, to, 0);
+}
+
+// Runs in the child, in the parent's memory, until execve. Raw system calls only: no
+// allocation, no locks, no libc state.
+__attribute__((no_sanitize("address", "undefined"))) int childMain(void* raw) {
+  auto* args = static_cast<ChildArgs*>(raw);
+  KernelSigaction default_action{};
+  default_action.handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sigismember(args->reset_signals, sig) == 1) {
+      syscall(SYS_rt_sigaction, sig, &default_action, nullptr, sizeof(uint64_t));
+    }
+  }
+  uint64_t empty_mask = 0;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty_mask, nullptr, sizeof(uint64_t));
+  syscall(SYS_setsid);
+  if (moveFd(args->stdin_fd, 0) < 0 || moveFd(args->stdout_fd, 1) < 0 ||
+      moveFd(args->stderr_fd, 2) < 0) {
+    args->failed_errno = errno;
+    args->failed_step = "dup stdio";
+    syscall(SYS_exit_group, 127);
+  }
+  // Every fd of ours is CLOEXEC already; this also catches fds a library leaked. ENOSYS on
+  // kernels before 5.9 is fine for the same reason.
+  syscall(SYS_close_range, 3U, ~0U, 0U);
+  syscall(SYS_umask, 022);
+  if (args->cwd != nullptr && syscall(SYS_chdir, args->cwd) != 0) {
+    args->failed_errno = errno;
+    args->failed_step = "chdir";
+    syscall(SYS_exit_group, 127);
+  }
+  syscall(SYS_execve, args->path, args->argv, args->envp);
+  args->failed_errno = errno;
+  args->failed_step = "exec";
+  syscall(SYS_exit_group, 127);
+  return 127;
+}
+
+std::vector<char*> cStrings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const auto& s : strings) {
+    out.push_back(const_cast<char*>(s.c_str()));
+  }
+  out.push_back(nullptr);
+  return out;
+}
+
+std::string pathFromEnv(const std::vector<std::string>& env) {
+  for (const auto& entry : env) {
+    if (entry.rfind("PATH=", 0) == 0) {
+      return entry.substr(5);
+    }
+  }
+  return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+
+Result<Pipe> makeOutputPipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    return Error::fromErrno("pipe2");
+  }
+  Pipe p{UniqueFd(fds[0]), UniqueFd(fds[1])};
+  // Only our end is non-blocking: the workload writes to a normal blocking pipe.
+  if (::fcntl(p.read.get(), F_SETFL, O_NONBLOCK) != 0) {
+    return Error::fromErrno("fcntl(O_NONBLOCK)");
+  }
+  return p;
+}
+
+class LinuxProcess final : public Process {
+ public:
+  LinuxProcess(Dispatcher& dispatcher, pid_t pid, UniqueFd pidfd, UniqueFd out, UniqueFd err,
+               ExitCallback on_exit)
+      : dispatcher_(dispatcher),
+        pid_(pid),
+        pidfd_(std::move(pidfd)),
+        stdout_(std::move(out)),
+        stderr_(std::move(err)),
+        on_exit_(std::move(on_exit)) {
+    start_ticks_ = readProcStartTicks(pid_).value_or(0);
+  }
+
+  Status watch() {
+    watch_ = dispatcher_.watchFd(pidfd_.get(), kFdReadable, [this](uint32_t) { onPidfdReady(); });
+    if (!watch_) {
+      return Error::fromErrno("epoll_ctl(pidfd)");
+    }
+    return Status::okStatus();
+  }
+
+  pid_t pid() const override { return pid_; }
+  uint64_t startTicks() const override { return start_ticks_; }
+  bool exited() const override { return reaped_; }
+
+  Status signal(int sig) override {
+    if (reaped_) {
+      return Status::okStatus();
+    }
+    if (pidfdSendSignal(pidfd_.get(), sig) != 0 && errno != ESRCH) {
+      return Error::fromErrno("pidfd_send_signal");
+    }
+    return Status::okStatus();
+  }
+
+  Status signalGroup(int sig) override {
+    // Safe only while the leader is unreaped: until then its pid, and so the group id, cannot
+    // be reused. We reap in onPidfdReady() only, on this same thread.
+    if (reaped_) {
+      return Status::okStatus();
+    }
+    if (::kill(-pid_, sig) != 0 && errno != ESRCH) {
+      return Error::fromErrno("kill(process group)");
+    }
+    return Status::okStatus();
+  }
+
+  int takeStdout() override { return stdout_.release(); }
+  int takeStderr() override { return stderr_.release(); }
+
+ private:
+  void onPidfdReady() {
+    siginfo_t info{};
+    if (::waitid(static_cast<idtype_t>(P_PIDFD), pidfd_.get(), &info,
+                 WEXITED | WNOHANG | WNOWAIT) != 0 ||
+        info.si_pid == 0) {
+      return;
+    }
+    // The leader is a zombie but not reaped: its group id is still ours to signal. Nothing of
+    // the instance may outlive it.
+    ::kill(-pid_, SIGKILL);
+    struct rusage usage {};
+    info = siginfo_t{};
+    if (::syscall(SYS_waitid, P_PIDFD, pidfd_.get(), &info, WEXITED | WNOHANG, &usage) != 0) {
+      return;
+    }
+    reaped_ = true;
+    watch_.reset();
+    pidfd_.reset();
+
+    ExitStatus status;
+    status.at_mono = dispatcher_.monotonicNow();
+    status.at_wall = dispatcher_.wallNow();
+    status.usage = usage;
+    if (info.si_code == CLD_EXITED) {
+      status.kind = ExitStatus::Kind::kExited;
+      status.code = info.si_status;
+    } else {
+      status.kind =
+          info.si_code == CLD_DUMPED ? ExitStatus::Kind::kDumped : ExitStatus::Kind::kKilled;
+      status.signal = info.si_status;
+    }
+    // The callback may destroy this object: run it from the stack, and touch nothing after.
+    auto on_exit = std::move(on_exit_);
+    on_exit(status);
+  }
+
+  Dispatcher& dispatcher_;
+  pid_t pid_;
+  uint64_t start_ticks_ = 0;
+  UniqueFd pidfd_;
+  UniqueFd stdout_;
+  UniqueFd stderr_;
+  ExitCallback on_exit_;
+  FdWatchPtr watch_;
+  bool reaped_ = false;
+};
+
+}  // namespace
+
+Result<std::string> resolveExecutable(const std::string& name, const std::string& path_env) {
+  if (name.empty()) {
+    return Error{"empty program name", ENOENT};
+  }
+  if (name.find('/') != std::string::npos) {
+    return name;
+  }
+  std::stringstream dirs(path_env);
+  std::string dir;
+  int last_errno = ENOENT;
+  while (std::getline(dirs, dir, ':')) {
+    const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      continue;
+    }
+    if (::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    last_errno = EACCES;
+  }
+  if (last_errno == EACCES) {
+    return Error{"'" + name + "' found in PATH but not executable", EACCES};
+  }
+  return Error{"'" + name + "' not found in PATH (" + path_env + ")", ENOENT};
+}
+
+Result<std::unique_ptr<LinuxProcessSpawner>> LinuxProcessSpawner::create(Dispatcher& dispatcher) {
+  UniqueFd dev_null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!dev_null) {
+    return Error::fromErrno("open /dev/null");
+  }
+  void* stack = ::mmap(nullptr, kChildStackSize, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) {
+    return Error::fromErrno("mmap(child stack)");
+  }
+  // Reset in the child whatever is not SIG_DFL here: SIGPIPE, ignored by the agent, and any
+  // disposition inherited from whoever started us. Computed once, not per spawn.
+  sigset_t reset;
+  sigemptyset(&reset);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction current {};
+    if (sig != SIGKILL && sig != SIGSTOP && ::sigaction(sig, nullptr, &current) == 0 &&
+        current.sa_handler != SIG_DFL) {
+      sigaddset(&reset, sig);
+    }
+  }
+  return std::unique_ptr<LinuxProcessSpawner>(new LinuxProcessSpawner(
+      dispatcher, std::move(dev_null), stack, kChildStackSize, reset));
+}
+
+LinuxProcessSpawner::LinuxProcessSpawner(Dispatcher& dispatcher, UniqueFd dev_null, void* stack,
+                                         size_t stack_size, const sigset_t& reset_signals)
+    : dispatcher_(dispatcher),
+      dev_null_(std::move(dev_null)),
+      stack_(stack),
+      stack_size_(stack_size),
+      reset_signals_(reset_signals) {}
+
+LinuxProcessSpawner::~LinuxProcessSpawner() { ::munmap(stack_, stack_size_); }
+
+Result<ProcessPtr> LinuxProcessSpawner::spawn(const SpawnSpec& spec,
+                                              Process::ExitCallback on_exit) {
+  if (spec.argv.empty()) {
+    return Error{"empty command line", EINVAL};
+  }
+  auto path = resolveExecutable(spec.argv[0], pathFromEnv(spec.env));
+  if (!path) {
+    return path.error();
+  }
+  Pipe out, err;
+  if (spec.capture_output) {
+    auto out_pipe = makeOutputPipe();
+    if (!out_pipe) {
+      return out_pipe.error();
+    }
+    auto err_pipe = makeOutputPipe();
+    if (!err_pipe) {
+      return err_pipe.error();
+    }
+    out = std::move(*out_pipe);
+    err = std::move(*err_pipe);
+  }
+  std::vector<char*> argv = cStrings(spec.argv);
+  std::vector<char*> envp = cStrings(spec.env);
+
+  ChildArgs args{};
+  args.path = path->c_str();
+  args.argv = argv.data();
+  args.envp = envp.data();
+  args.cwd = spec.cwd.empty() ? nullptr : spec.cwd.c_str();
+  args.stdin_fd = dev_null_.get();
+  args.stdout_fd = out.write ? out.write.get() : dev_null_.get();
+  args.stderr_fd = err.write ? err.write.get() : dev_null_.get();
+  args.reset_signals = &reset_signals_;
+
+  int pidfd = -1;
+  char* stack_top = static_cast<char*>(stack_) + stack_size_;
+  const pid_t pid = ::clone(childMain, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+                            &args, &pidfd);
+  if (pid < 0) {
+    return Error::fromErrno("clone");
+  }
+  UniqueFd pidfd_owner(pidfd);
+  if (args.failed_step != nullptr) {
+    // The child is gone already: reap it so it leaves no zombie.
+    siginfo_t info{};
+    ::waitid(static_cast<idtype_t>(P_PIDFD), pidfd_owner.get(), &info, WEXITED);
+    return Error{std::string(args.failed_step) + " " + *path + ": " +
+                     std::strerror(args.failed_errno),
+                 args.failed_errno};
+  }
+  auto process = std::make_unique<LinuxProcess>(dispatcher_, pid, std::move(pidfd_owner),
+                                                std::move(out.read), std::move(err.read),
+                                                std::move(on_exit));
+  if (auto watched = process->watch(); !watched) {
+    process->signal(SIGKILL).ok();
+    return watched.error();
+  }
+  return ProcessPtr(std::move(process));
+}
+
+}  // namespace vigie

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <signal.h>
+
+#include <memory>
+
+#include "agent/os/unique_fd.h"
+#include "vigie/dispatcher.h"
+#include "vigie/process.h"
+
+namespace vigie {
+
+// Starts processes with clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD): the child shares our
+// memory until it execs, so everything is prepared before the clone and the child only makes raw
+// system calls. An exec error is written into memory the parent reads once the child is gone
+// (the vfork suspends us until then), which is what a CLOEXEC error pipe would report, minus
+// the pipe. Exits are watched through the pidfd on the dispatcher.
+class LinuxProcessSpawner final : public ProcessSpawner {
+ public:
+  static Result<std::unique_ptr<LinuxProcessSpawner>> create(Dispatcher& dispatcher);
+  ~LinuxProcessSpawner() override;
+
+  Result<ProcessPtr> spawn(const SpawnSpec& spec, Process::ExitCallback on_exit) override;
+
+ private:
+  LinuxProcessSpawner(Dispatcher& dispatcher, UniqueFd dev_null, void* stack, size_t stack_size,
+                      const sigset_t& reset_signals);
+
+  Dispatcher& dispatcher_;
+  UniqueFd dev_null_;
+  void* stack_;  // the child's stack, reused: only one child at a time runs on it.
+  size_t stack_size_;
+  sigset_t reset_signals_;  // signals whose disposition the child resets to SIG_DFL.
+};
+
+// Resolves argv[0] the way execvp would, before the fork: a name with a '/' is used as is,
+// a bare name is searched in `path_env` (the PATH of the child's environment).
+Result<std::string> resolveExecutable(const std::string& name, const std::string& path_env);
+
+}  // namespace vigie

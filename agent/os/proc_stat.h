@@ -1,0 +1,14 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+
+namespace vigie {
+
+// The start time of a process in clock ticks after boot (field 22 of /proc/PID/stat). With the
+// pid it identifies a process for good: a reused pid has another start time.
+std::optional<uint64_t> readProcStartTicks(pid_t pid);
+
+}  // namespace vigie

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/supervisor/instance.h"
+#include "vigie/config.h"
+#include "vigie/dispatcher.h"
+#include "vigie/process.h"
+#include "vigie/restart_policy.h"
+#include "vigie/unit_lifecycle.h"
+
+namespace vigie {
+
+class Unit;
+
+// Told about everything a unit does; the daemon logs it, the supervisor tracks stop-all.
+class UnitObserver {
+ public:
+  virtual ~UnitObserver() = default;
+  virtual void onStateChanged(const Unit& unit, UnitState from, UnitState to) = 0;
+  virtual void onInstanceStarted(const Unit& unit, const InstanceRecord& instance) = 0;
+  virtual void onSpawnFailed(const Unit& unit, const InstanceRecord& instance) = 0;
+  // Before the decision is acted on, so that the end is logged before the next start.
+  virtual void onInstanceEnded(const Unit& unit, const InstanceRecord& instance,
+                               const RestartDecision& decision, bool stopping) = 0;
+};
+
+// What every unit shares: the loop, the spawner, randomness, and the environment to start from.
+struct UnitContext {
+  Dispatcher& dispatcher;
+  ProcessSpawner& spawner;
+  UnitObserver& observer;
+  std::function<double()> jitter;       // uniform in [0, 1)
+  std::vector<std::string> base_env;    // the agent's environment minus systemd's variables.
+};
+
+// One supervised workload: its spec, its life-cycle state (driven by unitTransition's table),
+// its restart policy counters and its recent instances.
+class Unit {
+ public:
+  Unit(UnitContext& context, WorkloadSpec spec);
+  Unit(const Unit&) = delete;
+  Unit& operator=(const Unit&) = delete;
+  ~Unit();
+
+  void start();  // forgets the restart history: an operator's start is a fresh start.
+  void stop();   // stop.signal to the group, SIGKILL after stop.timeout.
+
+  const std::string& name() const { return spec_.name; }
+  const WorkloadSpec& spec() const { return spec_; }
+  UnitState state() const { return state_; }
+  uint32_t restartCount() const { return tracker_.restartCount(); }
+  uint64_t totalRestarts() const { return total_restarts_; }
+  uint64_t failedStarts() const { return failed_starts_; }
+  std::optional<MonoTime> nextStartAt() const;
+  // Oldest first; the newest is the current instance while one runs.
+  const std::deque<std::unique_ptr<InstanceRecord>>& instances() const { return instances_; }
+  const InstanceRecord* currentInstance() const { return current_; }
+  bool settled() const;  // stopped or exited: nothing running and nothing scheduled.
+
+ private:
+  void handle(UnitEvent event);
+  void perform(UnitAction action);
+  void spawnInstance();
+  void onInstanceExit(InstanceRecord& instance, const ExitStatus& status);
+  void onEnded(InstanceRecord& instance, ExitKind kind, Duration uptime);
+  InstanceRecord& pushInstance();
+  static std::vector<std::string> buildEnv(const std::vector<std::string>& base,
+                                           const WorkloadSpec& spec);
+
+  UnitContext& context_;
+  WorkloadSpec spec_;
+  SpawnSpec spawn_spec_;  // prepared once: nothing is computed between exit and restart.
+  UnitState state_ = UnitState::kStopped;
+  RestartTracker tracker_;
+  Duration pending_delay_{};
+  TimerPtr timer_;  // backoff, slow retry or stop timeout, as the state says.
+  std::deque<std::unique_ptr<InstanceRecord>> instances_;
+  InstanceRecord* current_ = nullptr;
+  uint64_t next_instance_id_ = 1;
+  uint64_t total_restarts_ = 0;
+  uint64_t failed_starts_ = 0;
+};
+
+}  // namespace vigie

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vigie/result.h"
+#include "vigie/time.h"
+
+namespace vigie {
+
+// Everything needed to start one instance, prepared before the fork.
+struct SpawnSpec {
+  std::vector<std::string> argv;  // argv[0] may be a bare name: looked up in PATH.
+  std::vector<std::string> env;   // complete environment, "KEY=value".
+  std::string cwd;                // empty: inherit.
+  bool capture_output = true;     // stdout/stderr to pipes (else /dev/null).
+};
+
+// How a process ended, as waitid() reports it, with its resource usage.
+struct ExitStatus {
+  enum class Kind { kExited, kKilled, kDumped };
+  Kind kind = Kind::kExited;
+  int code = 0;    // exit code for kExited.
+  int signal = 0;  // terminating signal for kKilled and kDumped.
+  struct rusage usage {};
+  MonoTime at_mono{};
+  WallTime at_wall{};
+
+  bool coreDumped() const { return kind == Kind::kDumped; }
+  bool bySignal() const { return kind != Kind::kExited; }
+  std::string describe() const;  // "exit code 1", "signal SIGSEGV (core dumped)"
+};
+
+// A started process, held through a pidfd so a reused PID never gets our signals.
+class Process {
+ public:
+  using ExitCallback = std::function<void(const ExitStatus&)>;
+
+  virtual ~Process() = default;
+  virtual pid_t pid() const = 0;
+  // Start time in clock ticks since boot (/proc/PID/stat field 22): with the pid it names the
+  // process across agent restarts.
+  virtual uint64_t startTicks() const = 0;
+  virtual bool exited() const = 0;
+  // Signals the process, or its whole process group (the process leads its own session).
+  // Both are no-ops once the process has been reaped.
+  virtual Status signal(int sig) = 0;
+  virtual Status signalGroup(int sig) = 0;
+  // Read ends of the stdout and stderr pipes; the caller takes ownership. -1 when not captured.
+  virtual int takeStdout() = 0;
+  virtual int takeStderr() = 0;
+};
+using ProcessPtr = std::unique_ptr<Process>;
+
+// Starts processes. The exit callback runs on the loop thread once the process is reaped;
+// before reaping, any process left in its group is SIGKILLed so nothing of it outlives it.
+class ProcessSpawner {
+ public:
+  virtual ~ProcessSpawner() = default;
+  virtual Result<ProcessPtr> spawn(const SpawnSpec& spec, Process::ExitCallback on_exit) = 0;
+};
+
+}  // namespace vigie
