@@ -2,6 +2,10 @@
 add_library(vigie_warnings INTERFACE)
 target_compile_options(vigie_warnings INTERFACE -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor
                                                 -Wold-style-cast -Wimplicit-fallthrough)
+# GCC 12 reports impossible -Wrestrict overlaps in inlined std::string assignments (GCC PR 105329).
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+  target_compile_options(vigie_warnings INTERFACE -Wno-restrict)
+endif()
 if(VIGIE_SANITIZE)
   target_compile_options(vigie_warnings INTERFACE -fsanitize=${VIGIE_SANITIZE} -fno-omit-frame-pointer
                                                   -fno-sanitize-recover=all)
