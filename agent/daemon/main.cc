@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cstdio>
 #include <filesystem>
+#include <fmt/core.h>
 #include <random>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -12,6 +12,7 @@
 #include "agent/daemon/unit_logger.h"
 #include "agent/event/event_loop.h"
 #include "agent/os/linux_spawner.h"
+#include "agent/os/orphans.h"
 #include "agent/os/process_hygiene.h"
 #include "agent/supervisor/supervisor.h"
 #include "vigie/config.h"
@@ -36,7 +37,7 @@ struct Options {
 
 void printErrors(const ConfigLoadResult& loaded) {
   for (const auto& error : loaded.errors) {
-    std::fprintf(stderr, "%s\n", error.format().c_str());
+    fmt::print(stderr, "{}\n", error.format());
   }
 }
 
@@ -46,7 +47,7 @@ int checkConfig(const std::string& path) {
     printErrors(loaded);
     return 1;
   }
-  std::printf("%s: ok, %zu workload(s)\n", path.c_str(), loaded.config.workloads.size());
+  fmt::print("{}: ok, {} workload(s)\n", path, loaded.config.workloads.size());
   return 0;
 }
 
@@ -54,6 +55,10 @@ int runAgent(const Options& options) {
   if (auto prepared = prepareAgentProcess(); !prepared) {
     spdlog::critical("cannot prepare the agent process: {}", prepared.error().message);
     return 1;
+  }
+  if (auto subreaper = becomeSubreaper(); !subreaper) {
+    spdlog::warn("{}: orphaned grandchildren will be reaped by PID 1 instead",
+                 subreaper.error().message);
   }
   const KernelFeatures features = probeKernelFeatures();
   spdlog::info("{}", features.summary());
@@ -115,7 +120,12 @@ int runAgent(const Options& options) {
       spdlog::warn("SIGHUP received: this version cannot reload its configuration; restart "
                    "vigied to apply changes");
     }
-    // SIGCHLD: our children are watched through their pidfds; nothing to do here.
+    if (sig == SIGCHLD) {
+      // Tracked children exit without SIGCHLD (they have pidfds): this is an orphan.
+      if (const int reaped = reapOrphans(); reaped > 0) {
+        spdlog::debug("reaped {} orphaned process(es)", reaped);
+      }
+    }
   });
   if (!watched) {
     spdlog::critical("cannot watch signals: {}", watched.error().message);

@@ -18,7 +18,7 @@ OutputReader::OutputReader(Dispatcher& dispatcher, UniqueFd fd, RingBuffer& sink
 }
 
 void OutputReader::onReadable() {
-  std::array<char, 16 * 1024> chunk;
+  std::array<char, size_t{16} * 1024> chunk;
   size_t budget = kMaxBytesPerWakeup;
   while (budget > 0) {
     const ssize_t n = ::read(fd_.get(), chunk.data(), std::min(chunk.size(), budget));

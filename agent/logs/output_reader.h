@@ -11,7 +11,7 @@ namespace vigie {
 // the level-triggered loop comes back for the rest after serving everyone else.
 class OutputReader {
  public:
-  static constexpr size_t kMaxBytesPerWakeup = 64 * 1024;
+  static constexpr size_t kMaxBytesPerWakeup = size_t{64} * 1024;
 
   OutputReader(Dispatcher& dispatcher, UniqueFd fd, RingBuffer& sink);
   OutputReader(const OutputReader&) = delete;

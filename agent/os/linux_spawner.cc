@@ -23,7 +23,7 @@
 namespace vigie {
 namespace {
 
-constexpr size_t kChildStackSize = 128 * 1024;
+constexpr size_t kChildStackSize = size_t{128} * 1024;
 
 // Shared with the child through CLONE_VM. The child writes only the two error fields.
 struct ChildArgs {
@@ -183,7 +183,7 @@ class LinuxProcess final : public Process {
   void onPidfdReady() {
     siginfo_t info{};
     if (::waitid(static_cast<idtype_t>(P_PIDFD), pidfd_.get(), &info,
-                 WEXITED | WNOHANG | WNOWAIT) != 0 ||
+                 WEXITED | WNOHANG | WNOWAIT | __WALL) != 0 ||
         info.si_pid == 0) {
       return;
     }
@@ -192,7 +192,8 @@ class LinuxProcess final : public Process {
     ::kill(-pid_, SIGKILL);
     struct rusage usage {};
     info = siginfo_t{};
-    if (::syscall(SYS_waitid, P_PIDFD, pidfd_.get(), &info, WEXITED | WNOHANG, &usage) != 0) {
+    if (::syscall(SYS_waitid, P_PIDFD, pidfd_.get(), &info, WEXITED | WNOHANG | __WALL,
+                  &usage) != 0) {
       return;
     }
     reaped_ = true;
@@ -328,8 +329,11 @@ Result<ProcessPtr> LinuxProcessSpawner::spawn(const SpawnSpec& spec,
 
   int pidfd = -1;
   char* stack_top = static_cast<char*>(stack_) + stack_size_;
-  const pid_t pid = ::clone(childMain, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
-                            &args, &pidfd);
+  // Exit signal 0: our children are watched through pidfds, so SIGCHLD is left to mean "an
+  // orphan died", and waitid(P_ALL) without __WALL can reap orphans without ever stealing the
+  // status of a tracked child.
+  const pid_t pid =
+      ::clone(childMain, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD, &args, &pidfd);
   if (pid < 0) {
     return Error::fromErrno("clone");
   }
@@ -337,7 +341,7 @@ Result<ProcessPtr> LinuxProcessSpawner::spawn(const SpawnSpec& spec,
   if (args.failed_step != nullptr) {
     // The child is gone already: reap it so it leaves no zombie.
     siginfo_t info{};
-    ::waitid(static_cast<idtype_t>(P_PIDFD), pidfd_owner.get(), &info, WEXITED);
+    ::waitid(static_cast<idtype_t>(P_PIDFD), pidfd_owner.get(), &info, WEXITED | __WALL);
     return Error{std::string(args.failed_step) + " " + *path + ": " +
                      std::strerror(args.failed_errno),
                  args.failed_errno};

@@ -53,7 +53,9 @@ std::vector<std::string> Unit::buildEnv(const std::vector<std::string>& base,
     }
   }
   for (const auto& [name, value] : spec.env) {
-    env.push_back(name + "=" + value);
+    std::string entry = name;
+    entry.append("=").append(value);
+    env.push_back(std::move(entry));
   }
   return env;
 }

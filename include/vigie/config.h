@@ -43,7 +43,7 @@ struct StopSpec {
 };
 
 struct OutputSpec {
-  uint64_t tail = 64 * 1024;  // bytes kept per stream and instance.
+  uint64_t tail = uint64_t{64} * 1024;  // bytes kept per stream and instance.
 };
 
 struct WorkloadSpec {
