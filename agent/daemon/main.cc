@@ -51,6 +51,22 @@ int checkConfig(const std::string& path) {
   return 0;
 }
 
+// SIGHUP: a valid config is applied to the running set; an invalid one is rejected whole, its
+// errors logged, and nothing running is touched.
+void reloadConfig(const std::string& path, Supervisor& supervisor) {
+  const ConfigLoadResult loaded = loadConfigFile(path);
+  if (!loaded.ok()) {
+    for (const auto& error : loaded.errors) {
+      spdlog::error("reload: {}", error.format());
+    }
+    spdlog::error("reload of {} rejected ({} error(s)); the running units are unchanged", path,
+                  loaded.errors.size());
+    return;
+  }
+  const Supervisor::ReloadSummary summary = supervisor.reload(loaded.config);
+  spdlog::info("reloaded {}: {}", path, summary.describe());
+}
+
 int runAgent(const Options& options) {
   if (auto prepared = prepareAgentProcess(); !prepared) {
     spdlog::critical("cannot prepare the agent process: {}", prepared.error().message);
@@ -116,9 +132,8 @@ int runAgent(const Options& options) {
       spdlog::info("{} received: stopping {} unit(s)", signalName(sig),
                    supervisor.units().size());
       supervisor.stopAll([&] { dispatcher.exit(); });
-    } else if (sig == SIGHUP) {
-      spdlog::warn("SIGHUP received: this version cannot reload its configuration; restart "
-                   "vigied to apply changes");
+    } else if (sig == SIGHUP && !stopping) {
+      reloadConfig(options.config, supervisor);
     }
     if (sig == SIGCHLD) {
       // Tracked children exit without SIGCHLD (they have pidfds): this is an orphan.

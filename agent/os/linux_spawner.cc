@@ -35,6 +35,16 @@ struct ChildArgs {
   int stdout_fd;
   int stderr_fd;
   const sigset_t* reset_signals;
+  unsigned int umask;
+  const ResourceLimit* rlimits;
+  size_t rlimit_count;
+  const char* oom_score_adj;  // text to write to /proc/self/oom_score_adj, or null.
+  size_t oom_score_adj_len;
+  bool change_credentials;
+  uid_t uid;
+  gid_t gid;
+  const gid_t* groups;
+  size_t group_count;
   int failed_errno;
   const char* failed_step;
 };
@@ -70,6 +80,34 @@ __attribute__((no_sanitize("address", "undefined"))) int childMain(void* raw) {
   uint64_t empty_mask = 0;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty_mask, nullptr, sizeof(uint64_t));
   syscall(SYS_setsid);
+  for (size_t i = 0; i < args->rlimit_count; ++i) {
+    const uint64_t limit[2] = {args->rlimits[i].soft, args->rlimits[i].hard};
+    if (syscall(SYS_prlimit64, 0, args->rlimits[i].resource, limit, nullptr) != 0) {
+      args->failed_errno = errno;
+      args->failed_step = "setrlimit";
+      syscall(SYS_exit_group, 127);
+    }
+  }
+  if (args->oom_score_adj != nullptr) {
+    // Before dropping privileges: lowering the score needs CAP_SYS_RESOURCE.
+    const long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || syscall(SYS_write, fd, args->oom_score_adj, args->oom_score_adj_len) < 0) {
+      args->failed_errno = errno;
+      args->failed_step = "oom_score_adj";
+      syscall(SYS_exit_group, 127);
+    }
+    syscall(SYS_close, fd);
+  }
+  if (args->change_credentials) {
+    // Groups first, then gid, then uid: each step needs the privileges the next one drops.
+    if (syscall(SYS_setgroups, args->group_count, args->groups) != 0 ||
+        syscall(SYS_setresgid, args->gid, args->gid, args->gid) != 0 ||
+        syscall(SYS_setresuid, args->uid, args->uid, args->uid) != 0) {
+      args->failed_errno = errno;
+      args->failed_step = "set user and groups";
+      syscall(SYS_exit_group, 127);
+    }
+  }
   if (moveFd(args->stdin_fd, 0) < 0 || moveFd(args->stdout_fd, 1) < 0 ||
       moveFd(args->stderr_fd, 2) < 0) {
     args->failed_errno = errno;
@@ -79,7 +117,7 @@ __attribute__((no_sanitize("address", "undefined"))) int childMain(void* raw) {
   // Every fd of ours is CLOEXEC already; this also catches fds a library leaked. ENOSYS on
   // kernels before 5.9 is fine for the same reason.
   syscall(SYS_close_range, 3U, ~0U, 0U);
-  syscall(SYS_umask, 022);
+  syscall(SYS_umask, args->umask);
   if (args->cwd != nullptr && syscall(SYS_chdir, args->cwd) != 0) {
     args->failed_errno = errno;
     args->failed_step = "chdir";
@@ -326,6 +364,22 @@ Result<ProcessPtr> LinuxProcessSpawner::spawn(const SpawnSpec& spec,
   args.stdout_fd = out.write ? out.write.get() : dev_null_.get();
   args.stderr_fd = err.write ? err.write.get() : dev_null_.get();
   args.reset_signals = &reset_signals_;
+  args.umask = spec.umask;
+  args.rlimits = spec.rlimits.data();
+  args.rlimit_count = spec.rlimits.size();
+  std::string oom_text;
+  if (spec.oom_score_adj) {
+    oom_text = std::to_string(*spec.oom_score_adj);
+    args.oom_score_adj = oom_text.c_str();
+    args.oom_score_adj_len = oom_text.size();
+  }
+  if (spec.credentials) {
+    args.change_credentials = true;
+    args.uid = spec.credentials->uid;
+    args.gid = spec.credentials->gid;
+    args.groups = spec.credentials->groups.data();
+    args.group_count = spec.credentials->groups.size();
+  }
 
   int pidfd = -1;
   char* stack_top = static_cast<char*>(stack_) + stack_size_;

@@ -1,5 +1,6 @@
 #include "agent/supervisor/supervisor.h"
 
+#include <algorithm>
 #include <string_view>
 
 namespace vigie {
@@ -28,6 +29,68 @@ void Supervisor::load(const AgentConfig& config) {
   }
 }
 
+Supervisor::ReloadSummary Supervisor::reload(const AgentConfig& config) {
+  ReloadSummary summary;
+  std::vector<std::unique_ptr<Unit>> next;
+  for (const auto& spec : config.workloads) {
+    auto it = std::find_if(units_.begin(), units_.end(),
+                           [&](const auto& unit) { return unit && unit->name() == spec.name; });
+    if (it == units_.end()) {
+      next.push_back(std::make_unique<Unit>(context_, spec));
+      next.back()->start();
+      summary.added.push_back(spec.name);
+      continue;
+    }
+    std::unique_ptr<Unit> unit = std::move(*it);
+    switch (unit->reconfigure(spec)) {
+      case Unit::Reconfigured::kUnchanged:
+        summary.unchanged.push_back(spec.name);
+        break;
+      case Unit::Reconfigured::kUpdatedInPlace:
+        summary.updated.push_back(spec.name);
+        break;
+      case Unit::Reconfigured::kRestarted:
+      case Unit::Reconfigured::kReplacedWhileStopped:
+        summary.restarted.push_back(spec.name);
+        break;
+    }
+    next.push_back(std::move(unit));
+  }
+  for (auto& unit : units_) {
+    if (unit) {
+      summary.removed.push_back(unit->name());
+      retiring_.push_back(std::move(unit));
+      retiring_.back()->stop();
+    }
+  }
+  units_ = std::move(next);
+  retireSettledUnits();
+  return summary;
+}
+
+std::string Supervisor::ReloadSummary::describe() const {
+  std::string text;
+  auto add = [&](size_t count, const char* what) {
+    if (count == 0) {
+      return;
+    }
+    if (!text.empty()) {
+      text += ", ";
+    }
+    text += std::to_string(count) + " " + what;
+  };
+  add(added.size(), "added");
+  add(removed.size(), "removed");
+  add(restarted.size(), "restarted");
+  add(updated.size(), "updated in place");
+  add(unchanged.size(), "unchanged");
+  return text.empty() ? "no units" : text;
+}
+
+void Supervisor::retireSettledUnits() {
+  std::erase_if(retiring_, [](const auto& unit) { return unit->settled(); });
+}
+
 void Supervisor::startAll() {
   for (auto& unit : units_) {
     unit->start();
@@ -39,6 +102,7 @@ void Supervisor::stopAll(std::function<void()> on_all_stopped) {
   for (auto& unit : units_) {
     unit->stop();
   }
+  retireSettledUnits();
   checkAllStopped();
 }
 
@@ -60,6 +124,9 @@ void Supervisor::checkAllStopped() {
       return;
     }
   }
+  if (!retiring_.empty()) {
+    return;
+  }
   auto done = std::move(on_all_stopped_);
   on_all_stopped_ = nullptr;
   done();
@@ -67,6 +134,13 @@ void Supervisor::checkAllStopped() {
 
 void Supervisor::onStateChanged(const Unit& unit, UnitState from, UnitState to) {
   observer_.onStateChanged(unit, from, to);
+  if (unit.settled() && !retiring_.empty()) {
+    // Not from inside the unit's own call stack: it is still running its transition.
+    context_.dispatcher.post([this] {
+      retireSettledUnits();
+      checkAllStopped();
+    });
+  }
   checkAllStopped();
 }
 

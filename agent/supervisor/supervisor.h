@@ -16,14 +16,25 @@ class Supervisor final : public UnitObserver {
   Supervisor(Dispatcher& dispatcher, ProcessSpawner& spawner, UnitObserver& observer,
              std::function<double()> jitter, std::vector<std::string> base_env);
 
-  // Creates the units of `config`. Reload (diffing against the running set) builds on this.
+  // Creates the units of `config` (the first load).
   void load(const AgentConfig& config);
+
+  // What a reload did, by unit name.
+  struct ReloadSummary {
+    std::vector<std::string> added, removed, restarted, updated, unchanged;
+    std::string describe() const;  // "1 added, 1 restarted, 2 unchanged"
+  };
+  // Applies a new, already validated config to the running set: new units start, removed ones
+  // stop (and go once stopped), changed ones are reconfigured (Unit::reconfigure). Units keep
+  // running untouched when their spec did not change.
+  ReloadSummary reload(const AgentConfig& config);
   void startAll();
   // Stops every unit in parallel; `on_all_stopped` runs once nothing is left running.
   void stopAll(std::function<void()> on_all_stopped);
 
   Unit* find(const std::string& name);
   const std::vector<std::unique_ptr<Unit>>& units() const { return units_; }
+  size_t retiringCount() const { return retiring_.size(); }
 
   // The agent's environment, minus what belongs to the agent's own supervisor (systemd's
   // NOTIFY_SOCKET, WATCHDOG_*, LISTEN_*): a workload must not answer systemd in our name.
@@ -40,7 +51,10 @@ class Supervisor final : public UnitObserver {
 
   UnitObserver& observer_;
   UnitContext context_;
+  void retireSettledUnits();
+
   std::vector<std::unique_ptr<Unit>> units_;
+  std::vector<std::unique_ptr<Unit>> retiring_;  // removed by a reload, still stopping.
   std::function<void()> on_all_stopped_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <csignal>
 
+#include "agent/supervisor/spawn_spec.h"
+
 namespace vigie {
 namespace {
 
@@ -23,10 +25,7 @@ UnitEvent eventFor(RestartDecision::Action action) {
 
 Unit::Unit(UnitContext& context, WorkloadSpec spec)
     : context_(context), spec_(std::move(spec)), tracker_(spec_.restart) {
-  spawn_spec_.argv = spec_.exec;
-  spawn_spec_.env = buildEnv(context_.base_env, spec_);
-  spawn_spec_.cwd = spec_.cwd.empty() ? "/" : spec_.cwd;
-  spawn_spec_.capture_output = true;
+  prepareSpawnSpec();
   timer_ = context_.dispatcher.createTimer([this] { handle(UnitEvent::kTimerFired); });
 }
 
@@ -38,36 +37,69 @@ Unit::~Unit() {
   }
 }
 
-std::vector<std::string> Unit::buildEnv(const std::vector<std::string>& base,
-                                        const WorkloadSpec& spec) {
-  std::vector<std::string> env;
-  env.reserve(base.size() + spec.env.size());
-  for (const auto& entry : base) {
-    const std::string key = entry.substr(0, entry.find('='));
-    bool overridden = false;
-    for (const auto& [name, value] : spec.env) {
-      overridden = overridden || name == key;
-    }
-    if (!overridden) {
-      env.push_back(entry);
-    }
+void Unit::prepareSpawnSpec() {
+  auto prepared = makeSpawnSpec(context_.base_env, spec_);
+  if (prepared) {
+    spawn_spec_ = std::move(*prepared);
+    spawn_spec_error_.clear();
+  } else {
+    spawn_spec_error_ = prepared.error().message;
   }
-  for (const auto& [name, value] : spec.env) {
-    std::string entry = name;
-    entry.append("=").append(value);
-    env.push_back(std::move(entry));
-  }
-  return env;
 }
 
 void Unit::start() {
+  stopped_by_operator_ = false;
   if (state_ != UnitState::kRunning && state_ != UnitState::kStopping) {
     tracker_.reset();
   }
   handle(UnitEvent::kStart);
 }
 
-void Unit::stop() { handle(UnitEvent::kStop); }
+void Unit::stop() {
+  stopped_by_operator_ = true;
+  pending_spec_.reset();
+  handle(UnitEvent::kStop);
+}
+
+void Unit::replaceSpec(WorkloadSpec spec) {
+  spec_ = std::move(spec);
+  tracker_.setSpec(spec_.restart);
+  prepareSpawnSpec();
+}
+
+Unit::Reconfigured Unit::reconfigure(WorkloadSpec spec) {
+  if (!processDefinitionDiffers(spec_, spec)) {
+    const bool same = spec.restart == spec_.restart &&
+                      spec.success_exit_codes == spec_.success_exit_codes &&
+                      spec.stop == spec_.stop && spec.output == spec_.output &&
+                      spec.history == spec_.history;
+    spec_ = std::move(spec);
+    tracker_.setSpec(spec_.restart);
+    return same ? Reconfigured::kUnchanged : Reconfigured::kUpdatedInPlace;
+  }
+  if (stopped_by_operator_) {
+    replaceSpec(std::move(spec));
+    return Reconfigured::kReplacedWhileStopped;
+  }
+  switch (state_) {
+    case UnitState::kStopped:
+    case UnitState::kExited:
+    case UnitState::kBackingOff:
+    case UnitState::kFailed:
+      // Nothing runs: take the new spec and start it now, with a fresh restart history.
+      handle(UnitEvent::kStop);
+      replaceSpec(std::move(spec));
+      start();
+      return Reconfigured::kRestarted;
+    case UnitState::kStarting:
+    case UnitState::kRunning:
+    case UnitState::kStopping:
+      pending_spec_ = std::move(spec);
+      handle(UnitEvent::kStop);
+      return Reconfigured::kRestarted;
+  }
+  return Reconfigured::kRestarted;
+}
 
 std::optional<MonoTime> Unit::nextStartAt() const {
   if ((state_ == UnitState::kBackingOff || state_ == UnitState::kFailed) && timer_->enabled()) {
@@ -91,6 +123,13 @@ void Unit::handle(UnitEvent event) {
     context_.observer.onStateChanged(*this, from, state_);
   }
   perform(t.action);
+  if (state_ == UnitState::kStopped && pending_spec_) {
+    // A reload changed what this unit runs: the old instance is gone, start the new one.
+    WorkloadSpec next = std::move(*pending_spec_);
+    pending_spec_.reset();
+    replaceSpec(std::move(next));
+    start();
+  }
 }
 
 void Unit::perform(UnitAction action) {
@@ -139,8 +178,16 @@ void Unit::spawnInstance() {
   InstanceRecord& instance = pushInstance();
   instance.started_mono = context_.dispatcher.monotonicNow();
   instance.started_wall = context_.dispatcher.wallNow();
-  auto process = context_.spawner.spawn(
-      spawn_spec_, [this, &instance](const ExitStatus& status) { onInstanceExit(instance, status); });
+  if (!spawn_spec_error_.empty()) {
+    prepareSpawnSpec();  // the user database may have changed since.
+  }
+  auto process =
+      spawn_spec_error_.empty()
+          ? context_.spawner.spawn(spawn_spec_,
+                                   [this, &instance](const ExitStatus& status) {
+                                     onInstanceExit(instance, status);
+                                   })
+          : Result<ProcessPtr>(Error{spawn_spec_error_, ENOENT});
   if (!process) {
     instance.spawn_error = process.error().message;
     ++failed_starts_;

@@ -52,6 +52,14 @@ class Unit {
   void start();  // forgets the restart history: an operator's start is a fresh start.
   void stop();   // stop.signal to the group, SIGKILL after stop.timeout.
 
+  // What a reload did to a unit that stays in the config.
+  enum class Reconfigured { kUnchanged, kUpdatedInPlace, kRestarted, kReplacedWhileStopped };
+  // Takes a new spec. A changed process definition (processDefinitionDiffers) stops the current
+  // instance and starts one with the new spec; other changes apply in place. A unit an operator
+  // stopped stays stopped, with the new spec.
+  Reconfigured reconfigure(WorkloadSpec spec);
+  bool stoppedByOperator() const { return stopped_by_operator_; }
+
   const std::string& name() const { return spec_.name; }
   const WorkloadSpec& spec() const { return spec_; }
   UnitState state() const { return state_; }
@@ -71,12 +79,13 @@ class Unit {
   void onInstanceExit(InstanceRecord& instance, const ExitStatus& status);
   void onEnded(InstanceRecord& instance, ExitKind kind, Duration uptime);
   InstanceRecord& pushInstance();
-  static std::vector<std::string> buildEnv(const std::vector<std::string>& base,
-                                           const WorkloadSpec& spec);
+  void prepareSpawnSpec();
+  void replaceSpec(WorkloadSpec spec);
 
   UnitContext& context_;
   WorkloadSpec spec_;
   SpawnSpec spawn_spec_;  // prepared once: nothing is computed between exit and restart.
+  std::string spawn_spec_error_;  // why spawn_spec_ could not be prepared (unknown user...).
   UnitState state_ = UnitState::kStopped;
   RestartTracker tracker_;
   Duration pending_delay_{};
@@ -86,6 +95,8 @@ class Unit {
   uint64_t next_instance_id_ = 1;
   uint64_t total_restarts_ = 0;
   uint64_t failed_starts_ = 0;
+  bool stopped_by_operator_ = false;
+  std::optional<WorkloadSpec> pending_spec_;  // applied, then started, once stopped.
 };
 
 }  // namespace vigie

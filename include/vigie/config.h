@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,26 +25,55 @@ struct BackoffSpec {
   Duration initial = 100ms;
   Duration max = 30s;          // 0 turns backoff off: every restart is immediate.
   Duration reset_after = 60s;  // uptime after which the restart count starts again.
+
+  bool operator==(const BackoffSpec&) const = default;
 };
 
 struct StartLimitSpec {
   uint32_t burst = 10;  // 0 turns the start limit off.
   Duration interval = 60s;
+
+  bool operator==(const StartLimitSpec&) const = default;
 };
 
 struct RestartSpec {
   RestartPolicyKind policy = RestartPolicyKind::kAlways;
   BackoffSpec backoff;
   StartLimitSpec limit;
+
+  bool operator==(const RestartSpec&) const = default;
 };
 
 struct StopSpec {
   int signal = SIGTERM;
   Duration timeout = 10s;
+
+  bool operator==(const StopSpec&) const = default;
+};
+
+// Rotating files under <state-dir>/logs/<unit>/: stdout.log, stdout.log.1, ... (same for stderr).
+struct OutputFileSpec {
+  bool enabled = true;
+  uint64_t max_size = uint64_t{10} * 1024 * 1024;  // rotate when a file would grow past this.
+  uint32_t max_files = 3;                          // files kept per stream, the live one included.
+
+  bool operator==(const OutputFileSpec&) const = default;
 };
 
 struct OutputSpec {
   uint64_t tail = uint64_t{64} * 1024;  // bytes kept per stream and instance.
+  OutputFileSpec file;
+  bool journal = false;  // also send each line to journald (when its socket exists).
+
+  bool operator==(const OutputSpec&) const = default;
+};
+
+// One resource limit for the workload, applied between fork and exec.
+struct RlimitSpec {
+  int resource = 0;     // RLIMIT_NOFILE, RLIMIT_CORE, ...
+  uint64_t soft = 0;    // RLIM_INFINITY for "unlimited".
+  uint64_t hard = 0;
+  SourceLocation location;
 };
 
 struct WorkloadSpec {
@@ -51,6 +81,11 @@ struct WorkloadSpec {
   std::vector<std::string> exec;                           // argv; exec[0] may be a bare name.
   std::vector<std::pair<std::string, std::string>> env;    // in file order.
   std::string cwd;                                         // empty: "/".
+  std::string user;   // empty: the agent's user (root). Unknown users are config errors.
+  std::string group;  // empty: the user's primary group.
+  uint32_t umask = 022;
+  std::vector<RlimitSpec> rlimits;  // in file order.
+  std::optional<int> oom_score_adj;  // -1000..1000; unset: inherited.
   RestartSpec restart;
   std::vector<int> success_exit_codes{0};
   StopSpec stop;
@@ -59,10 +94,23 @@ struct WorkloadSpec {
   SourceLocation location;  // where the entry starts.
 };
 
+// The budget for everything vigie writes under its state dir (logs now, crash records later).
+// When it is exceeded, the oldest rotated files go first; supervision never stops for it.
+struct StorageSpec {
+  uint64_t max_use = uint64_t{1} * 1024 * 1024 * 1024;  // bytes under the state dir.
+  uint64_t keep_free = uint64_t{512} * 1024 * 1024;     // free bytes to leave on its filesystem.
+};
+
 struct AgentConfig {
   std::string path;
+  std::vector<std::string> included_files;  // drop-ins read, in order (resolved paths).
   std::vector<WorkloadSpec> workloads;
+  StorageSpec storage;
 };
+
+// The fields of a workload that define its process: a change in any of them restarts the unit on
+// reload; any other change (restart policy, stop, tail, history) applies in place.
+bool processDefinitionDiffers(const WorkloadSpec& a, const WorkloadSpec& b);
 
 // A configuration error, printed as "file:line:col: message".
 struct ConfigError {

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,11 +15,31 @@
 namespace vigie {
 
 // Everything needed to start one instance, prepared before the fork.
+// The identity a workload runs as, resolved from names before the fork (NSS may allocate, open
+// files or talk to daemons: none of that may happen in the child).
+struct Credentials {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary groups.
+  std::string user;
+  std::string home;
+};
+
+struct ResourceLimit {
+  int resource = 0;
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+};
+
 struct SpawnSpec {
   std::vector<std::string> argv;  // argv[0] may be a bare name: looked up in PATH.
   std::vector<std::string> env;   // complete environment, "KEY=value".
   std::string cwd;                // empty: inherit.
   bool capture_output = true;     // stdout/stderr to pipes (else /dev/null).
+  std::optional<Credentials> credentials;  // unset: run as the agent's user.
+  uint32_t umask = 022;
+  std::vector<ResourceLimit> rlimits;
+  std::optional<int> oom_score_adj;
 };
 
 // How a process ended, as waitid() reports it, with its resource usage.

@@ -1,0 +1,196 @@
+// Loads the agent's YAML config. yaml-cpp only gives us a tree; everything about what the tree
+// may contain is checked here, collecting every error so a user can fix them in one pass.
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "agent/config/workload_parser.h"
+#include "agent/config/yaml_fields.h"
+#include "vigie/config.h"
+
+namespace vigie {
+namespace {
+
+using config_detail::Diagnostics;
+using config_detail::Field;
+using config_detail::MapView;
+
+// Reads a whole file; on failure returns false with errno set.
+bool readFile(const std::string& path, std::string& out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  char buffer[64 * 1024];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n == 0) {
+      break;
+    }
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      const int saved = errno;
+      ::close(fd);
+      errno = saved;
+      return false;
+    }
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return true;
+}
+
+void parseWorkloads(const Field& field, AgentConfig& config, Diagnostics& diag) {
+  // "workloads:" with every entry commented out means no workloads, like "workloads: []".
+  if (config_detail::isAbsent(field) || !config_detail::expectList(field, diag)) {
+    return;
+  }
+  std::map<std::string, int, std::less<>> first_line;
+  size_t index = 0;
+  for (auto it = field.node.begin(); it != field.node.end(); ++it, ++index) {
+    config_detail::ParsedWorkload parsed =
+        config_detail::parseWorkload(field.element(*it, index), diag);
+    if (parsed.name_mark) {
+      auto [seen, inserted] =
+          first_line.emplace(parsed.spec.name, parsed.spec.location.line);
+      if (!inserted) {
+        diag.report(*parsed.name_mark,
+                    fmt::format("duplicate workload name \"{}\" (first defined at line {})",
+                                parsed.spec.name, seen->second));
+      }
+    }
+    config.workloads.push_back(std::move(parsed.spec));
+  }
+}
+
+void parseRoot(const YAML::Node& root, AgentConfig& config, Diagnostics& diag) {
+  if (root.IsNull()) {
+    return;  // an empty file: no workloads.
+  }
+  if (!root.IsMap()) {
+    diag.report(root.Mark(), "expected a map at top level (with a \"workloads\" list)");
+    return;
+  }
+  const MapView view(root, diag);
+  view.reportUnknownKeys({"workloads"}, "at top level", diag);
+  if (const config_detail::MapEntry* workloads = view.find("workloads")) {
+    parseWorkloads(workloads->field(""), config, diag);
+  }
+}
+
+// Watches the start of the first two documents of a stream, without building them.
+class DocumentWatcher : public YAML::EventHandler {
+ public:
+  // Where a second document with content starts.
+  std::optional<YAML::Mark> secondDocument() const { return second_document_; }
+  // Where yaml-cpp 0.7 got stuck: on some malformed input (a stray "," at the top) it yields
+  // an empty document without consuming anything, again and again. YAML::Load then returns a
+  // null node, which would pass for an empty config.
+  std::optional<YAML::Mark> stuckAt() const { return stuck_at_; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (documents_ > 0 && mark.pos == start_.pos) {
+      stuck_at_ = mark;
+    }
+    ++documents_;
+    start_ = mark;
+  }
+  void OnDocumentEnd() override {}
+  // A trailing "---" makes an empty extra document: harmless.
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { content(); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    content();
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    content();
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    content();
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void content() {
+    if (documents_ >= 2 && !second_document_) {
+      second_document_ = start_;
+    }
+  }
+
+  int documents_ = 0;
+  YAML::Mark start_;
+  std::optional<YAML::Mark> second_document_;
+  std::optional<YAML::Mark> stuck_at_;
+};
+
+// Checks what YAML::Load does not: that the text holds one document, and that yaml-cpp did not
+// give up silently. Reads at most two documents, as YAML::LoadAll never ends on stuck input.
+void checkDocuments(const std::string& text, Diagnostics& diag) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentWatcher watcher;
+  int documents = 0;
+  while (documents < 2 && parser.HandleNextDocument(watcher)) {
+    ++documents;
+  }
+  if (auto mark = watcher.stuckAt()) {
+    const auto pos = static_cast<size_t>(mark->pos);
+    diag.report(*mark, pos < text.size() ? fmt::format("invalid YAML: unexpected \"{}\"", text[pos])
+                                         : std::string("invalid YAML"));
+  } else if (auto second = watcher.secondDocument()) {
+    diag.report(*second, "expected a single YAML document (remove the extra \"---\")");
+  }
+}
+
+}  // namespace
+
+ConfigLoadResult loadConfigString(const std::string& text, const std::string& path) {
+  ConfigLoadResult result;
+  result.config.path = path;
+  Diagnostics diag(path);
+  try {
+    const YAML::Node root = YAML::Load(text);
+    checkDocuments(text, diag);
+    parseRoot(root, result.config, diag);
+  } catch (const YAML::DeepRecursion& e) {
+    diag.report(e.mark, "invalid YAML: nested too deeply");
+  } catch (const YAML::Exception& e) {
+    // Parser errors, and anything yaml-cpp throws while we walk the tree: both carry a mark.
+    diag.report(e.mark, fmt::format("invalid YAML: {}", e.msg));
+  } catch (const std::exception& e) {
+    diag.report(YAML::Mark::null_mark(), fmt::format("cannot load config: {}", e.what()));
+  }
+  result.errors = diag.take();
+  return result;
+}
+
+ConfigLoadResult loadConfigFile(const std::string& path) {
+  std::string text;
+  if (!readFile(path, text)) {
+    ConfigLoadResult result;
+    result.config.path = path;
+    result.errors.push_back(ConfigError{SourceLocation{path, 0, 0}, std::strerror(errno)});
+    return result;
+  }
+  return loadConfigString(text, path);
+}
+
+}  // namespace vigie
