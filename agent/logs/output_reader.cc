@@ -7,8 +7,8 @@
 
 namespace vigie {
 
-OutputReader::OutputReader(Dispatcher& dispatcher, UniqueFd fd, RingBuffer& sink)
-    : fd_(std::move(fd)), sink_(sink) {
+OutputReader::OutputReader(Dispatcher& dispatcher, UniqueFd fd, RingBuffer& sink, Forward forward)
+    : fd_(std::move(fd)), sink_(sink), forward_(std::move(forward)) {
   if (fd_) {
     watch_ = dispatcher.watchFd(fd_.get(), kFdReadable, [this](uint32_t) { onReadable(); });
     if (!watch_) {
@@ -23,7 +23,11 @@ void OutputReader::onReadable() {
   while (budget > 0) {
     const ssize_t n = ::read(fd_.get(), chunk.data(), std::min(chunk.size(), budget));
     if (n > 0) {
-      sink_.append(std::string_view(chunk.data(), static_cast<size_t>(n)));
+      const std::string_view data(chunk.data(), static_cast<size_t>(n));
+      sink_.append(data);
+      if (forward_) {
+        forward_(data);
+      }
       budget -= static_cast<size_t>(n);
       continue;
     }

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <functional>
+#include <string_view>
+
 #include "agent/logs/ring_buffer.h"
 #include "agent/os/unique_fd.h"
 #include "vigie/dispatcher.h"
@@ -13,7 +16,10 @@ class OutputReader {
  public:
   static constexpr size_t kMaxBytesPerWakeup = size_t{64} * 1024;
 
-  OutputReader(Dispatcher& dispatcher, UniqueFd fd, RingBuffer& sink);
+  using Forward = std::function<void(std::string_view data)>;
+
+  // `forward` (optional) also gets every chunk: the unit's log files and journald.
+  OutputReader(Dispatcher& dispatcher, UniqueFd fd, RingBuffer& sink, Forward forward = {});
   OutputReader(const OutputReader&) = delete;
   OutputReader& operator=(const OutputReader&) = delete;
 
@@ -25,6 +31,7 @@ class OutputReader {
 
   UniqueFd fd_;
   RingBuffer& sink_;
+  Forward forward_;
   FdWatchPtr watch_;
 };
 

@@ -26,6 +26,7 @@ UnitEvent eventFor(RestartDecision::Action action) {
 Unit::Unit(UnitContext& context, WorkloadSpec spec)
     : context_(context), spec_(std::move(spec)), tracker_(spec_.restart) {
   prepareSpawnSpec();
+  openOutput();
   timer_ = context_.dispatcher.createTimer([this] { handle(UnitEvent::kTimerFired); });
 }
 
@@ -34,6 +35,13 @@ Unit::~Unit() {
   // stop units first. Kill as a last resort so that nothing runs untracked.
   if (current_ != nullptr && current_->process) {
     current_->process->signalGroup(SIGKILL).ok();
+  }
+}
+
+void Unit::openOutput() {
+  output_.reset();
+  if (context_.output_router != nullptr) {
+    output_ = context_.output_router->open(spec_.name, spec_.output);
   }
 }
 
@@ -65,6 +73,7 @@ void Unit::replaceSpec(WorkloadSpec spec) {
   spec_ = std::move(spec);
   tracker_.setSpec(spec_.restart);
   prepareSpawnSpec();
+  openOutput();
 }
 
 Unit::Reconfigured Unit::reconfigure(WorkloadSpec spec) {
@@ -199,13 +208,30 @@ void Unit::spawnInstance() {
   instance.pid = instance.process->pid();
   instance.start_ticks = instance.process->startTicks();
   Dispatcher& dispatcher = context_.dispatcher;
-  instance.stdout_reader = std::make_unique<OutputReader>(
-      dispatcher, UniqueFd(instance.process->takeStdout()), instance.stdout_tail);
-  instance.stderr_reader = std::make_unique<OutputReader>(
-      dispatcher, UniqueFd(instance.process->takeStderr()), instance.stderr_tail);
+  instance.stdout_reader =
+      std::make_unique<OutputReader>(dispatcher, UniqueFd(instance.process->takeStdout()),
+                                     instance.stdout_tail, forwardTo(OutputStream::kStdout, instance.id));
+  instance.stderr_reader =
+      std::make_unique<OutputReader>(dispatcher, UniqueFd(instance.process->takeStderr()),
+                                     instance.stderr_tail, forwardTo(OutputStream::kStderr, instance.id));
+  if (output_) {
+    output_->instanceStarted(instance.id, instance.pid);
+  }
   current_ = &instance;
   context_.observer.onInstanceStarted(*this, instance);
   handle(UnitEvent::kSpawned);
+}
+
+OutputReader::Forward Unit::forwardTo(OutputStream stream, uint64_t instance_id) {
+  if (!output_) {
+    return {};
+  }
+  // The reader may outlive a reload that reopens output_: go through the unit, not the object.
+  return [this, stream, instance_id](std::string_view data) {
+    if (output_) {
+      output_->write(stream, instance_id, data);
+    }
+  };
 }
 
 void Unit::onInstanceExit(InstanceRecord& instance, const ExitStatus& status) {

@@ -11,6 +11,7 @@
 #include "agent/supervisor/instance.h"
 #include "vigie/config.h"
 #include "vigie/dispatcher.h"
+#include "vigie/output.h"
 #include "vigie/process.h"
 #include "vigie/restart_policy.h"
 #include "vigie/unit_lifecycle.h"
@@ -38,6 +39,7 @@ struct UnitContext {
   UnitObserver& observer;
   std::function<double()> jitter;       // uniform in [0, 1)
   std::vector<std::string> base_env;    // the agent's environment minus systemd's variables.
+  OutputRouter* output_router = nullptr;  // log files and journald; null: tails only.
 };
 
 // One supervised workload: its spec, its life-cycle state (driven by unitTransition's table),
@@ -80,6 +82,8 @@ class Unit {
   void onEnded(InstanceRecord& instance, ExitKind kind, Duration uptime);
   InstanceRecord& pushInstance();
   void prepareSpawnSpec();
+  void openOutput();
+  OutputReader::Forward forwardTo(OutputStream stream, uint64_t instance_id);
   void replaceSpec(WorkloadSpec spec);
 
   UnitContext& context_;
@@ -89,6 +93,7 @@ class Unit {
   UnitState state_ = UnitState::kStopped;
   RestartTracker tracker_;
   Duration pending_delay_{};
+  std::unique_ptr<UnitOutput> output_;  // files and journald, across instances.
   TimerPtr timer_;  // backoff, slow retry or stop timeout, as the state says.
   std::deque<std::unique_ptr<InstanceRecord>> instances_;
   InstanceRecord* current_ = nullptr;
