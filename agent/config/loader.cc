@@ -65,8 +65,7 @@ void parseWorkloads(const Field& field, AgentConfig& config, Diagnostics& diag) 
     config_detail::ParsedWorkload parsed =
         config_detail::parseWorkload(field.element(*it, index), diag);
     if (parsed.name_mark) {
-      auto [seen, inserted] =
-          first_line.emplace(parsed.spec.name, parsed.spec.location.line);
+      auto [seen, inserted] = first_line.emplace(parsed.spec.name, parsed.spec.location.line);
       if (!inserted) {
         diag.report(*parsed.name_mark,
                     fmt::format("duplicate workload name \"{}\" (first defined at line {})",
@@ -185,9 +184,10 @@ ConfigLoadResult loadConfigString(const std::string& text, const std::string& pa
 ConfigLoadResult loadConfigFile(const std::string& path) {
   std::string text;
   if (!readFile(path, text)) {
+    const int err = errno;
     ConfigLoadResult result;
     result.config.path = path;
-    result.errors.push_back(ConfigError{SourceLocation{path, 0, 0}, std::strerror(errno)});
+    result.errors.push_back(ConfigError{SourceLocation{path, 0, 0}, std::strerror(err)});
     return result;
   }
   return loadConfigString(text, path);

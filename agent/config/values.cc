@@ -11,13 +11,13 @@
 #include <string>
 #include <string_view>
 
+#include "agent/config/rlimit_table.h"
 #include "vigie/config.h"
 
 namespace vigie {
 namespace {
 
-constexpr std::string_view kDurationSyntax =
-    "expected a number followed by ns, us, ms, s, m or h";
+constexpr std::string_view kDurationSyntax = "expected a number followed by ns, us, ms, s, m or h";
 constexpr std::string_view kSizeSyntax =
     "expected a whole number of bytes, optionally followed by B, KiB, MiB, GiB, kB, MB or GB";
 constexpr int kMaxSignal = 64;
@@ -45,7 +45,9 @@ constexpr std::array<DurationUnit, 6> kDurationUnits{{
     {"ns", 1},
 }};
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
+bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 Error durationError(std::string_view text, std::string_view reason) {
   return Error{fmt::format("invalid duration \"{}\": {}", text, reason)};
@@ -96,14 +98,14 @@ struct SignalNameEntry {
 };
 
 constexpr std::array<SignalNameEntry, 31> kSignalNames{{
-    {SIGHUP, "HUP"},       {SIGINT, "INT"},     {SIGQUIT, "QUIT"},     {SIGILL, "ILL"},
-    {SIGTRAP, "TRAP"},     {SIGABRT, "ABRT"},   {SIGBUS, "BUS"},       {SIGFPE, "FPE"},
-    {SIGKILL, "KILL"},     {SIGUSR1, "USR1"},   {SIGSEGV, "SEGV"},     {SIGUSR2, "USR2"},
-    {SIGPIPE, "PIPE"},     {SIGALRM, "ALRM"},   {SIGTERM, "TERM"},     {SIGSTKFLT, "STKFLT"},
-    {SIGCHLD, "CHLD"},     {SIGCONT, "CONT"},   {SIGSTOP, "STOP"},     {SIGTSTP, "TSTP"},
-    {SIGTTIN, "TTIN"},     {SIGTTOU, "TTOU"},   {SIGURG, "URG"},       {SIGXCPU, "XCPU"},
-    {SIGXFSZ, "XFSZ"},     {SIGVTALRM, "VTALRM"}, {SIGPROF, "PROF"},   {SIGWINCH, "WINCH"},
-    {SIGIO, "IO"},         {SIGPWR, "PWR"},     {SIGSYS, "SYS"},
+    {SIGHUP, "HUP"},   {SIGINT, "INT"},       {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},
+    {SIGTRAP, "TRAP"}, {SIGABRT, "ABRT"},     {SIGBUS, "BUS"},   {SIGFPE, "FPE"},
+    {SIGKILL, "KILL"}, {SIGUSR1, "USR1"},     {SIGSEGV, "SEGV"}, {SIGUSR2, "USR2"},
+    {SIGPIPE, "PIPE"}, {SIGALRM, "ALRM"},     {SIGTERM, "TERM"}, {SIGSTKFLT, "STKFLT"},
+    {SIGCHLD, "CHLD"}, {SIGCONT, "CONT"},     {SIGSTOP, "STOP"}, {SIGTSTP, "TSTP"},
+    {SIGTTIN, "TTIN"}, {SIGTTOU, "TTOU"},     {SIGURG, "URG"},   {SIGXCPU, "XCPU"},
+    {SIGXFSZ, "XFSZ"}, {SIGVTALRM, "VTALRM"}, {SIGPROF, "PROF"}, {SIGWINCH, "WINCH"},
+    {SIGIO, "IO"},     {SIGPWR, "PWR"},       {SIGSYS, "SYS"},
 }};
 
 Error signalError(std::string_view text) {
@@ -151,7 +153,8 @@ Result<Duration> parseDuration(const std::string& text) {
       return durationError(text, kDurationSyntax);
     }
     if (!first && unit <= previous_unit) {
-      return durationError(text, "units must go from the largest to the smallest, each at most once");
+      return durationError(text,
+                           "units must go from the largest to the smallest, each at most once");
     }
     first = false;
     previous_unit = unit;
@@ -321,6 +324,37 @@ std::string formatDuration(Duration d) {
     }
   }
   return out;
+}
+
+Result<uint32_t> parseUmask(const std::string& text) {
+  constexpr uint32_t kMaxUmask = 0777;
+  uint32_t value = 0;
+  bool ok = !text.empty();
+  for (char c : text) {
+    if (c < '0' || c > '7') {
+      ok = false;
+      break;
+    }
+    value = value * 8 + static_cast<uint32_t>(c - '0');
+    if (value > kMaxUmask) {
+      ok = false;
+      break;
+    }
+  }
+  if (!ok) {
+    return Error{fmt::format(
+        "invalid umask \"{}\": expected an octal number from 0000 to 0777, such as 0027", text)};
+  }
+  return value;
+}
+
+std::string rlimitName(int resource) {
+  for (const config_detail::RlimitInfo& info : config_detail::kRlimits) {
+    if (info.resource == resource) {
+      return std::string(info.name);
+    }
+  }
+  return fmt::format("rlimit {}", resource);
 }
 
 std::string ConfigError::format() const {

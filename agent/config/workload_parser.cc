@@ -3,9 +3,13 @@
 #include <fmt/format.h>
 
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include "agent/config/process_parsers.h"
+#include "agent/config/section_parsers.h"
 
 namespace vigie::config_detail {
 namespace {
@@ -14,8 +18,8 @@ constexpr size_t kMaxNameLength = 64;
 constexpr int64_t kMaxExitCode = 255;
 constexpr int64_t kMinHistory = 1;
 constexpr int64_t kMaxHistory = 1000;
-constexpr uint64_t kMinTail = uint64_t{1} << 10;
-constexpr uint64_t kMaxTail = uint64_t{64} << 20;
+constexpr int64_t kMinOomScoreAdj = -1000;
+constexpr int64_t kMaxOomScoreAdj = 1000;
 
 bool isNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -27,8 +31,7 @@ bool isEnvName(std::string_view name) {
     return false;
   }
   for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '_')) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
       return false;
     }
   }
@@ -127,114 +130,6 @@ void readCwd(const Field& field, WorkloadSpec& spec, Diagnostics& diag) {
   spec.cwd = std::move(*cwd);
 }
 
-// Opens an optional nested section; a null section ("restart:") keeps every default.
-std::optional<MapView> openSection(const MapEntry& entry, std::string_view parent_path,
-                                   std::initializer_list<std::string_view> keys,
-                                   Diagnostics& diag) {
-  const Field field = entry.field(parent_path);
-  if (isAbsent(field) || !expectMap(field, diag)) {
-    return std::nullopt;
-  }
-  MapView view(field.node, diag);
-  view.reportUnknownKeys(keys, fmt::format("in {}", field.path), diag);
-  return view;
-}
-
-void readBackoff(const MapEntry& entry, const std::string& parent, BackoffSpec& backoff,
-                 Diagnostics& diag) {
-  auto view = openSection(entry, parent, {"initial", "max", "reset_after"}, diag);
-  if (!view) {
-    return;
-  }
-  const std::string path = entry.field(parent).path;
-  const MapEntry* initial = view->find("initial");
-  const MapEntry* max = view->find("max");
-  const MapEntry* reset_after = view->find("reset_after");
-  bool ok = true;
-  if (initial != nullptr) {
-    auto value = readDuration(initial->field(path), diag);
-    ok = ok && value.has_value();
-    assignIfPresent(backoff.initial, value);
-  }
-  if (max != nullptr) {
-    auto value = readDuration(max->field(path), diag);
-    ok = ok && value.has_value();
-    assignIfPresent(backoff.max, value);
-  }
-  if (reset_after != nullptr) {
-    assignIfPresent(backoff.reset_after, readDuration(reset_after->field(path), diag));
-  }
-  if (!ok || backoff.max == Duration::zero() || backoff.initial <= backoff.max) {
-    return;
-  }
-  // Point at whichever of the two the user wrote; the other is a default.
-  if (initial != nullptr) {
-    reportAt(initial->field(path),
-             fmt::format("{} is greater than max ({})", formatDuration(backoff.initial),
-                         formatDuration(backoff.max)),
-             diag);
-  } else {
-    reportAt(max->field(path),
-             fmt::format("{} is less than initial ({})", formatDuration(backoff.max),
-                         formatDuration(backoff.initial)),
-             diag);
-  }
-}
-
-void readLimit(const MapEntry& entry, const std::string& parent, StartLimitSpec& limit,
-               Diagnostics& diag) {
-  auto view = openSection(entry, parent, {"burst", "interval"}, diag);
-  if (!view) {
-    return;
-  }
-  const std::string path = entry.field(parent).path;
-  bool burst_ok = true;
-  if (const MapEntry* burst = view->find("burst")) {
-    auto value = readInteger(burst->field(path), 0, std::numeric_limits<uint32_t>::max(), diag);
-    burst_ok = value.has_value();
-    assignIfPresent(limit.burst, value);
-  }
-  if (const MapEntry* interval = view->find("interval")) {
-    const Field field = interval->field(path);
-    auto value = readDuration(field, diag);
-    if (value && *value == Duration::zero() && burst_ok && limit.burst > 0) {
-      reportAt(field, "must be greater than 0 when burst is not 0", diag);
-    }
-    assignIfPresent(limit.interval, value);
-  }
-}
-
-void readRestart(const MapEntry& entry, const std::string& parent, RestartSpec& restart,
-                 Diagnostics& diag) {
-  auto view = openSection(entry, parent, {"policy", "backoff", "limit"}, diag);
-  if (!view) {
-    return;
-  }
-  const std::string path = entry.field(parent).path;
-  if (const MapEntry* policy = view->find("policy")) {
-    const Field field = policy->field(path);
-    if (auto value = readString(field, diag)) {
-      if (*value == "always") {
-        restart.policy = RestartPolicyKind::kAlways;
-      } else if (*value == "on-failure") {
-        restart.policy = RestartPolicyKind::kOnFailure;
-      } else if (*value == "never") {
-        restart.policy = RestartPolicyKind::kNever;
-      } else {
-        reportAt(field,
-                 fmt::format("unknown policy \"{}\" (expected always, on-failure or never)", *value),
-                 diag);
-      }
-    }
-  }
-  if (const MapEntry* backoff = view->find("backoff")) {
-    readBackoff(*backoff, path, restart.backoff, diag);
-  }
-  if (const MapEntry* limit = view->find("limit")) {
-    readLimit(*limit, path, restart.limit, diag);
-  }
-}
-
 void readExitCodes(const Field& field, WorkloadSpec& spec, Diagnostics& diag) {
   if (!expectList(field, diag)) {
     return;
@@ -252,41 +147,6 @@ void readExitCodes(const Field& field, WorkloadSpec& spec, Diagnostics& diag) {
   }
   if (ok) {
     spec.success_exit_codes = std::move(codes);
-  }
-}
-
-void readStop(const MapEntry& entry, const std::string& parent, StopSpec& stop,
-              Diagnostics& diag) {
-  auto view = openSection(entry, parent, {"signal", "timeout"}, diag);
-  if (!view) {
-    return;
-  }
-  const std::string path = entry.field(parent).path;
-  if (const MapEntry* signal = view->find("signal")) {
-    assignIfPresent(stop.signal, readSignal(signal->field(path), diag));
-  }
-  if (const MapEntry* timeout = view->find("timeout")) {
-    assignIfPresent(stop.timeout, readDuration(timeout->field(path), diag));
-  }
-}
-
-void readOutput(const MapEntry& entry, const std::string& parent, OutputSpec& output,
-                Diagnostics& diag) {
-  auto view = openSection(entry, parent, {"tail"}, diag);
-  if (!view) {
-    return;
-  }
-  if (const MapEntry* tail = view->find("tail")) {
-    const Field field = tail->field(entry.field(parent).path);
-    auto value = readSize(field, diag);
-    if (value && (*value < kMinTail || *value > kMaxTail)) {
-      reportAt(field,
-               fmt::format("{} is out of range (expected between 1KiB and 64MiB)",
-                           field.node.Scalar()),
-               diag);
-      return;
-    }
-    assignIfPresent(output.tail, value);
   }
 }
 
@@ -313,8 +173,9 @@ ParsedWorkload parseWorkload(const Field& field, Diagnostics& diag) {
   } else {
     diag.report(field.mark, "missing required key \"name\"");
   }
-  view.reportUnknownKeys({"name", "exec", "env", "cwd", "restart", "success_exit_codes", "stop",
-                          "output", "history"},
+  view.reportUnknownKeys({"name", "exec", "env", "cwd", "user", "group", "umask", "rlimits",
+                          "oom_score_adj", "restart", "success_exit_codes", "stop", "output",
+                          "history"},
                          context, diag);
 
   if (const MapEntry* exec = view.find("exec")) {
@@ -327,6 +188,23 @@ ParsedWorkload parseWorkload(const Field& field, Diagnostics& diag) {
   }
   if (const MapEntry* cwd = view.find("cwd")) {
     readCwd(cwd->field(path), spec, diag);
+  }
+  if (const MapEntry* user = view.find("user")) {
+    readUser(user->field(path), spec.user, diag);
+  }
+  if (const MapEntry* group = view.find("group")) {
+    readGroup(group->field(path), spec.group, diag);
+  }
+  if (const MapEntry* umask = view.find("umask")) {
+    readUmask(umask->field(path), spec.umask, diag);
+  }
+  if (const MapEntry* rlimits = view.find("rlimits")) {
+    readRlimits(rlimits->field(path), spec.rlimits, diag);
+  }
+  if (const MapEntry* oom = view.find("oom_score_adj")) {
+    if (auto value = readInteger(oom->field(path), kMinOomScoreAdj, kMaxOomScoreAdj, diag)) {
+      spec.oom_score_adj = static_cast<int>(*value);
+    }
   }
   if (const MapEntry* restart = view.find("restart")) {
     readRestart(*restart, path, spec.restart, diag);

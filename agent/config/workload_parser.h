@@ -11,7 +11,7 @@
 namespace vigie::config_detail {
 
 struct ParsedWorkload {
-  WorkloadSpec spec;             // defaults where the entry is silent or wrong.
+  WorkloadSpec spec;                    // defaults where the entry is silent or wrong.
   std::optional<YAML::Mark> name_mark;  // set when the name is valid, for duplicate checks.
 };
 

@@ -71,6 +71,11 @@ const MapEntry* MapView::find(std::string_view key) const {
 
 void MapView::reportUnknownKeys(std::initializer_list<std::string_view> known,
                                 std::string_view context, Diagnostics& diag) const {
+  reportUnknownKeys(std::span(known.begin(), known.size()), context, diag);
+}
+
+void MapView::reportUnknownKeys(std::span<const std::string_view> known, std::string_view context,
+                                Diagnostics& diag) const {
   for (const MapEntry& entry : entries_) {
     if (std::find(known.begin(), known.end(), entry.key) != known.end()) {
       continue;
@@ -113,6 +118,11 @@ constexpr size_t kMaxSuggestionDistance = 2;
 
 std::optional<std::string_view> closestMatch(std::string_view word,
                                              std::initializer_list<std::string_view> candidates) {
+  return closestMatch(word, std::span(candidates.begin(), candidates.size()));
+}
+
+std::optional<std::string_view> closestMatch(std::string_view word,
+                                             std::span<const std::string_view> candidates) {
   std::optional<std::string_view> best;
   size_t best_distance = kMaxSuggestionDistance + 1;
   for (std::string_view candidate : candidates) {
@@ -129,7 +139,9 @@ void reportAt(const Field& field, std::string_view message, Diagnostics& diag) {
   diag.report(field.mark, fmt::format("{}: {}", field.path, message));
 }
 
-bool isAbsent(const Field& field) { return field.node.IsNull(); }
+bool isAbsent(const Field& field) {
+  return field.node.IsNull();
+}
 
 bool expectMap(const Field& field, Diagnostics& diag) {
   if (field.node.IsMap()) {
@@ -152,6 +164,28 @@ std::optional<std::string> readString(const Field& field, Diagnostics& diag) {
     return field.node.Scalar();
   }
   reportAt(field, "expected a string", diag);
+  return std::nullopt;
+}
+
+std::optional<bool> boolFromText(std::string_view text) {
+  if (text == "true" || text == "True" || text == "TRUE") {
+    return true;
+  }
+  if (text == "false" || text == "False" || text == "FALSE") {
+    return false;
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> readBool(const Field& field, Diagnostics& diag) {
+  if (field.node.IsScalar()) {
+    if (auto value = boolFromText(field.node.Scalar())) {
+      return value;
+    }
+    reportAt(field, fmt::format("expected true or false, got \"{}\"", field.node.Scalar()), diag);
+    return std::nullopt;
+  }
+  reportAt(field, "expected true or false", diag);
   return std::nullopt;
 }
 

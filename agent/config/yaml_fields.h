@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,8 @@ namespace vigie::config_detail {
 class Diagnostics {
  public:
   explicit Diagnostics(std::string file) : file_(std::move(file)) {}
+
+  const std::string& file() const { return file_; }
 
   void report(const YAML::Mark& mark, std::string message);
   // yaml-cpp marks are 0-based; a null mark (no position known) becomes line 0.
@@ -66,6 +69,8 @@ class MapView {
   // known key for likely typos.
   void reportUnknownKeys(std::initializer_list<std::string_view> known, std::string_view context,
                          Diagnostics& diag) const;
+  void reportUnknownKeys(std::span<const std::string_view> known, std::string_view context,
+                         Diagnostics& diag) const;
 
  private:
   std::vector<MapEntry> entries_;
@@ -74,6 +79,8 @@ class MapView {
 // The candidate closest to `word`, if it is within two edits (a swap of neighbours counts one).
 std::optional<std::string_view> closestMatch(std::string_view word,
                                              std::initializer_list<std::string_view> candidates);
+std::optional<std::string_view> closestMatch(std::string_view word,
+                                             std::span<const std::string_view> candidates);
 
 // Readers: each returns the value, or reports "<path>: <problem>" and returns nullopt.
 // A null node counts as "absent" only where a caller checks isAbsent() first.
@@ -81,8 +88,10 @@ bool isAbsent(const Field& field);
 bool expectMap(const Field& field, Diagnostics& diag);
 bool expectList(const Field& field, Diagnostics& diag);
 std::optional<std::string> readString(const Field& field, Diagnostics& diag);
-std::optional<int64_t> readInteger(const Field& field, int64_t min, int64_t max,
-                                   Diagnostics& diag);
+// YAML 1.2 core booleans: true, True, TRUE, false, False, FALSE.
+std::optional<bool> boolFromText(std::string_view text);
+std::optional<bool> readBool(const Field& field, Diagnostics& diag);
+std::optional<int64_t> readInteger(const Field& field, int64_t min, int64_t max, Diagnostics& diag);
 std::optional<Duration> readDuration(const Field& field, Diagnostics& diag);
 std::optional<uint64_t> readSize(const Field& field, Diagnostics& diag);
 std::optional<int> readSignal(const Field& field, Diagnostics& diag);

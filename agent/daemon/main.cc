@@ -25,6 +25,7 @@ namespace {
 constexpr const char* kDefaultConfig = "/etc/vigie/vigie.yaml";
 constexpr const char* kDefaultStateDir = "/var/lib/vigie";
 constexpr const char* kDefaultSocket = "/run/vigie/vigie.sock";
+constexpr Duration kOrphanReapDelay = 50ms;
 
 struct Options {
   std::string config = kDefaultConfig;
@@ -116,6 +117,13 @@ int runAgent(const Options& options) {
                         [&] { return uniform(random_engine); },
                         Supervisor::workloadBaseEnv(environ));
 
+  TimerPtr orphan_timer = dispatcher.createTimer([&] {
+    const int reaped = reapOrphans([&](pid_t pid) { return (*spawner)->isTracked(pid); });
+    if (reaped > 0) {
+      spdlog::debug("reaped {} orphaned process(es)", reaped);
+    }
+  });
+
   bool stopping = false;
   sigset_t signals;
   sigemptyset(&signals);
@@ -135,11 +143,10 @@ int runAgent(const Options& options) {
     } else if (sig == SIGHUP && !stopping) {
       reloadConfig(options.config, supervisor);
     }
-    if (sig == SIGCHLD) {
-      // Tracked children exit without SIGCHLD (they have pidfds): this is an orphan.
-      if (const int reaped = reapOrphans(); reaped > 0) {
-        spdlog::debug("reaped {} orphaned process(es)", reaped);
-      }
+    if (sig == SIGCHLD && !orphan_timer->enabled()) {
+      // Every exit raises SIGCHLD, tracked ones included: reap orphans a little later, off the
+      // restart path and once per burst of exits.
+      orphan_timer->enableAt(dispatcher.monotonicNow() + kOrphanReapDelay);
     }
   });
   if (!watched) {

@@ -10,6 +10,9 @@ std::string ExitStatus::describe() const {
   if (kind == Kind::kExited) {
     return "exit code " + std::to_string(code);
   }
+  if (kind == Kind::kLost) {
+    return "exit status lost";
+  }
   const char* abbrev = sigabbrev_np(signal);
   std::string text = "signal " + (abbrev != nullptr ? "SIG" + std::string(abbrev)
                                                     : std::to_string(signal));

@@ -169,15 +169,22 @@ Result<Pipe> makeOutputPipe() {
 
 class LinuxProcess final : public Process {
  public:
-  LinuxProcess(Dispatcher& dispatcher, pid_t pid, UniqueFd pidfd, UniqueFd out, UniqueFd err,
-               ExitCallback on_exit)
+  LinuxProcess(Dispatcher& dispatcher, std::unordered_set<pid_t>& tracked, pid_t pid,
+               UniqueFd pidfd, UniqueFd out, UniqueFd err, ExitCallback on_exit)
       : dispatcher_(dispatcher),
+        tracked_(tracked),
         pid_(pid),
         pidfd_(std::move(pidfd)),
         stdout_(std::move(out)),
         stderr_(std::move(err)),
         on_exit_(std::move(on_exit)) {
     start_ticks_ = readProcStartTicks(pid_).value_or(0);
+    tracked_.insert(pid_);
+  }
+  ~LinuxProcess() override {
+    if (!reaped_) {
+      tracked_.erase(pid_);  // after a reap the pid may already belong to a new process.
+    }
   }
 
   Status watch() {
@@ -221,8 +228,14 @@ class LinuxProcess final : public Process {
   void onPidfdReady() {
     siginfo_t info{};
     if (::waitid(static_cast<idtype_t>(P_PIDFD), pidfd_.get(), &info,
-                 WEXITED | WNOHANG | WNOWAIT | __WALL) != 0 ||
-        info.si_pid == 0) {
+                 WEXITED | WNOHANG | WNOWAIT | __WALL) != 0) {
+      if (errno == ECHILD) {
+        // Reaped behind our back: report it rather than spin on a pidfd that stays readable.
+        finish(ExitStatus{ExitStatus::Kind::kLost, 0, 0}, {});
+      }
+      return;
+    }
+    if (info.si_pid == 0) {
       return;
     }
     // The leader is a zombie but not reaped: its group id is still ours to signal. Nothing of
@@ -234,14 +247,7 @@ class LinuxProcess final : public Process {
                   &usage) != 0) {
       return;
     }
-    reaped_ = true;
-    watch_.reset();
-    pidfd_.reset();
-
     ExitStatus status;
-    status.at_mono = dispatcher_.monotonicNow();
-    status.at_wall = dispatcher_.wallNow();
-    status.usage = usage;
     if (info.si_code == CLD_EXITED) {
       status.kind = ExitStatus::Kind::kExited;
       status.code = info.si_status;
@@ -250,12 +256,24 @@ class LinuxProcess final : public Process {
           info.si_code == CLD_DUMPED ? ExitStatus::Kind::kDumped : ExitStatus::Kind::kKilled;
       status.signal = info.si_status;
     }
+    finish(status, usage);
+  }
+
+  void finish(ExitStatus status, const struct rusage& usage) {
+    reaped_ = true;
+    tracked_.erase(pid_);
+    watch_.reset();
+    pidfd_.reset();
+    status.at_mono = dispatcher_.monotonicNow();
+    status.at_wall = dispatcher_.wallNow();
+    status.usage = usage;
     // The callback may destroy this object: run it from the stack, and touch nothing after.
     auto on_exit = std::move(on_exit_);
     on_exit(status);
   }
 
   Dispatcher& dispatcher_;
+  std::unordered_set<pid_t>& tracked_;
   pid_t pid_;
   uint64_t start_ticks_ = 0;
   UniqueFd pidfd_;
@@ -383,11 +401,10 @@ Result<ProcessPtr> LinuxProcessSpawner::spawn(const SpawnSpec& spec,
 
   int pidfd = -1;
   char* stack_top = static_cast<char*>(stack_) + stack_size_;
-  // Exit signal 0: our children are watched through pidfds, so SIGCHLD is left to mean "an
-  // orphan died", and waitid(P_ALL) without __WALL can reap orphans without ever stealing the
-  // status of a tracked child.
-  const pid_t pid =
-      ::clone(childMain, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD, &args, &pidfd);
+  // Our children are watched through pidfds; SIGCHLD (which exec makes every child send) only
+  // wakes the orphan reaper, which skips tracked pids.
+  const pid_t pid = ::clone(childMain, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+                            &args, &pidfd);
   if (pid < 0) {
     return Error::fromErrno("clone");
   }
@@ -400,7 +417,7 @@ Result<ProcessPtr> LinuxProcessSpawner::spawn(const SpawnSpec& spec,
                      std::strerror(args.failed_errno),
                  args.failed_errno};
   }
-  auto process = std::make_unique<LinuxProcess>(dispatcher_, pid, std::move(pidfd_owner),
+  auto process = std::make_unique<LinuxProcess>(dispatcher_, tracked_, pid, std::move(pidfd_owner),
                                                 std::move(out.read), std::move(err.read),
                                                 std::move(on_exit));
   if (auto watched = process->watch(); !watched) {

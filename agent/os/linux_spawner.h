@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <memory>
+#include <unordered_set>
 
 #include "agent/os/unique_fd.h"
 #include "vigie/dispatcher.h"
@@ -21,6 +22,7 @@ class LinuxProcessSpawner final : public ProcessSpawner {
   ~LinuxProcessSpawner() override;
 
   Result<ProcessPtr> spawn(const SpawnSpec& spec, Process::ExitCallback on_exit) override;
+  bool isTracked(pid_t pid) const override { return tracked_.count(pid) != 0; }
 
  private:
   LinuxProcessSpawner(Dispatcher& dispatcher, UniqueFd dev_null, void* stack, size_t stack_size,
@@ -31,6 +33,7 @@ class LinuxProcessSpawner final : public ProcessSpawner {
   void* stack_;  // the child's stack, reused: only one child at a time runs on it.
   size_t stack_size_;
   sigset_t reset_signals_;  // signals whose disposition the child resets to SIG_DFL.
+  std::unordered_set<pid_t> tracked_;  // started and not yet reaped.
 };
 
 // Resolves argv[0] the way execvp would, before the fork: a name with a '/' is used as is,

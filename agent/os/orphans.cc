@@ -1,7 +1,17 @@
 #include "agent/os/orphans.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <charconv>
+#include <cstdlib>
+#include <string>
+
+#include "agent/os/unique_fd.h"
 
 namespace vigie {
 
@@ -12,15 +22,74 @@ Status becomeSubreaper() {
   return Status::okStatus();
 }
 
-int reapOrphans() {
+namespace {
+
+bool reapIfExited(pid_t pid) {
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | __WALL) == 0 &&
+         info.si_pid == pid;
+}
+
+// Every child of every thread of ours, from /proc/self/task/*/children.
+template <class Visit>
+void forEachChild(Visit visit) {
+  DIR* tasks = ::opendir("/proc/self/task");
+  if (tasks == nullptr) {
+    return;
+  }
+  while (const dirent* task = ::readdir(tasks)) {
+    if (task->d_name[0] == '.') {
+      continue;
+    }
+    const std::string path = std::string("/proc/self/task/") + task->d_name + "/children";
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+      continue;
+    }
+    std::string text;
+    std::array<char, 4096> buf;
+    ssize_t n = 0;
+    while ((n = ::read(fd.get(), buf.data(), buf.size())) > 0) {
+      text.append(buf.data(), static_cast<size_t>(n));
+    }
+    const char* p = text.data();
+    const char* end = p + text.size();
+    while (p < end) {
+      pid_t pid = 0;
+      auto [next, ec] = std::from_chars(p, end, pid);
+      if (ec == std::errc() && pid > 0) {
+        visit(pid);
+      }
+      p = next + 1;
+    }
+  }
+  ::closedir(tasks);
+}
+
+}  // namespace
+
+int reapOrphans(const std::function<bool(pid_t)>& is_tracked) {
   int reaped = 0;
+  // Fast path: peek at the exited children one at a time without reaping.
   for (;;) {
     siginfo_t info{};
-    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG) != 0 || info.si_pid == 0) {
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) != 0 ||
+        info.si_pid == 0) {
       return reaped;
     }
-    ++reaped;
+    if (is_tracked(info.si_pid)) {
+      break;  // a tracked zombie hides whatever is behind it from P_ALL: list children instead.
+    }
+    if (reapIfExited(info.si_pid)) {
+      ++reaped;
+    }
   }
+  forEachChild([&](pid_t pid) {
+    if (!is_tracked(pid) && reapIfExited(pid)) {
+      ++reaped;
+    }
+  });
+  return reaped;
 }
 
 }  // namespace vigie

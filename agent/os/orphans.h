@@ -1,5 +1,9 @@
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
+
 #include "vigie/result.h"
 
 namespace vigie {
@@ -8,9 +12,10 @@ namespace vigie {
 // are re-parented to it instead of PID 1, so their exit is reaped here and leaves no zombie.
 Status becomeSubreaper();
 
-// Reaps every orphan that has exited. Tracked children are started with exit signal 0 and reaped
-// through their pidfds; waitid(P_ALL) without __WALL never sees them, so it cannot steal their
-// exit status. Returns how many orphans were reaped.
-int reapOrphans();
+// Reaps every exited child for which `is_tracked` is false, and never touches a tracked one: a
+// tracked child's exit status belongs to its pidfd watcher. (exec resets a child's exit signal
+// to SIGCHLD, so tracked children and orphans cannot be told apart by wait flags.) Returns how
+// many orphans were reaped.
+int reapOrphans(const std::function<bool(pid_t)>& is_tracked);
 
 }  // namespace vigie

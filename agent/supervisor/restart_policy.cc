@@ -23,6 +23,9 @@ ExitKind classifyExit(const WorkloadSpec& spec, const ExitStatus& status) {
   if (status.bySignal()) {
     return ExitKind::kSignal;
   }
+  if (status.kind == ExitStatus::Kind::kLost) {
+    return ExitKind::kFailure;
+  }
   const auto& ok = spec.success_exit_codes;
   return std::find(ok.begin(), ok.end(), status.code) != ok.end() ? ExitKind::kSuccess
                                                                    : ExitKind::kFailure;

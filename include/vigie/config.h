@@ -138,5 +138,7 @@ Result<uint64_t> parseSize(const std::string& text);      // "64KiB", "10MiB", "
 Result<int> parseSignal(const std::string& text);         // "SIGTERM", "TERM", "15"
 std::string signalName(int signal);                       // 15 -> "SIGTERM"
 std::string formatDuration(Duration d);                   // 1500ms -> "1.5s"
+Result<uint32_t> parseUmask(const std::string& text);     // octal: "0027", "027", "22"
+std::string rlimitName(int resource);                     // RLIMIT_NOFILE -> "nofile"
 
 }  // namespace vigie

@@ -44,7 +44,9 @@ struct SpawnSpec {
 
 // How a process ended, as waitid() reports it, with its resource usage.
 struct ExitStatus {
-  enum class Kind { kExited, kKilled, kDumped };
+  // kLost: the process is gone but its status was reaped by someone else (it should not happen;
+  // it is reported rather than waited for forever).
+  enum class Kind { kExited, kKilled, kDumped, kLost };
   Kind kind = Kind::kExited;
   int code = 0;    // exit code for kExited.
   int signal = 0;  // terminating signal for kKilled and kDumped.
@@ -53,7 +55,7 @@ struct ExitStatus {
   WallTime at_wall{};
 
   bool coreDumped() const { return kind == Kind::kDumped; }
-  bool bySignal() const { return kind != Kind::kExited; }
+  bool bySignal() const { return kind == Kind::kKilled || kind == Kind::kDumped; }
   std::string describe() const;  // "exit code 1", "signal SIGSEGV (core dumped)"
 };
 
@@ -84,6 +86,8 @@ class ProcessSpawner {
  public:
   virtual ~ProcessSpawner() = default;
   virtual Result<ProcessPtr> spawn(const SpawnSpec& spec, Process::ExitCallback on_exit) = 0;
+  // Whether `pid` is a started, not yet reaped process of ours: the orphan reaper skips those.
+  virtual bool isTracked(pid_t pid) const = 0;
 };
 
 }  // namespace vigie

@@ -62,6 +62,15 @@ class FakeSpawner final : public ProcessSpawner {
     return ProcessPtr(std::move(process));
   }
 
+  bool isTracked(pid_t pid) const override {
+    for (const FakeProcess* p : spawned) {
+      if (p->pid() == pid) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // Ends a process the way waitid would report it, at the dispatcher's current time.
   void exitProcess(FakeProcess* process, ExitStatus status) {
     status.at_mono = dispatcher_.monotonicNow();

@@ -1,0 +1,21 @@
+// Private to the config loader: the keys of a workload that shape its process (credentials,
+// umask, resource limits).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "agent/config/yaml_fields.h"
+#include "vigie/config.h"
+
+namespace vigie::config_detail {
+
+// Each reads `field` (e.g. "workloads[0].user") into its target, which keeps its default when the
+// value is wrong. Users and groups are looked up through NSS: an unknown one is a config error.
+void readUser(const Field& field, std::string& user, Diagnostics& diag);
+void readGroup(const Field& field, std::string& group, Diagnostics& diag);
+void readUmask(const Field& field, uint32_t& umask, Diagnostics& diag);
+// A map from limit name to a value or to {soft, hard}; the limits are appended in file order.
+void readRlimits(const Field& field, std::vector<RlimitSpec>& rlimits, Diagnostics& diag);
+
+}  // namespace vigie::config_detail
