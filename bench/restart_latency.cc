@@ -1,0 +1,832 @@
+// restart_latency: exit -> next-exec latency of a crash-looping workload, measured in one run
+// under vigied and under a bare posix_spawn+waitpid loop (the floor on this machine).
+//
+// Latency i = start_ns[i+1] - exit_ns[i], both taken by bench_crasher itself (see crasher.c), so
+// neither supervisor needs instrumentation and both columns measure the same span. This is a
+// benchmark: it exits 0 whatever the figures are and non-zero only when a run failed.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/core.h>
+#include <CLI/CLI.hpp>
+
+#include "record.h"
+#include "vigie/result.h"
+
+extern char** environ;  // NOLINT(readability-identifier-naming): POSIX name.
+
+namespace {
+
+using vigie::Error;
+using vigie::Result;
+using vigie::Status;
+
+constexpr int64_t kNsPerMs = 1'000'000;
+constexpr int64_t kNsPerSec = 1'000'000'000;
+constexpr int kMinRestarts = 200;
+constexpr int kQuickRestarts = 20;
+constexpr double kTargetRatio = 1.3;
+constexpr int64_t kPollNs = kNsPerMs;           // record file polling period while vigied runs.
+constexpr int64_t kStartupNs = 10 * kNsPerSec;  // vigied must start the workload within this.
+constexpr int64_t kStopGraceNs = 15 * kNsPerSec;
+constexpr uint32_t kSpareSlots = 16;  // for instances started after the last one we wait for.
+
+// Set by signal handlers; no SA_RESTART, so a blocked waitpid returns EINTR and loops see them.
+volatile sig_atomic_t g_interrupted = 0;
+volatile sig_atomic_t g_alarm = 0;
+
+void onSignal(int signal_number) {
+  if (signal_number == SIGALRM) {
+    g_alarm = 1;
+  } else {
+    g_interrupted = 1;
+  }
+}
+
+void installSignalHandlers() {
+  struct sigaction action {};
+  action.sa_handler = onSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;
+  for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGALRM}) {
+    sigaction(signal_number, &action, nullptr);
+  }
+}
+
+int64_t nowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * kNsPerSec + ts.tv_nsec;
+}
+
+void sleepNs(int64_t ns) {
+  timespec ts{};
+  ts.tv_sec = ns / kNsPerSec;
+  ts.tv_nsec = ns % kNsPerSec;
+  nanosleep(&ts, nullptr);  // EINTR is fine: every caller re-checks its deadline and flags.
+}
+
+// Why a bounded loop stopped early: a signal from outside, or its SIGALRM deadline.
+Error stopReason() {
+  return Error{g_interrupted != 0 ? "interrupted by a signal" : "timed out"};
+}
+
+struct Options {
+  std::string vigied;
+  std::string crasher;
+  int restarts = kMinRestarts;
+  int repeat = 3;
+  bool quick = false;
+  double timeout_s = 0;  // per measured phase; 0 = derived from the restart count.
+  std::string tsv;
+  bool keep_work_dir = false;
+
+  int64_t phaseBoundNs() const {
+    if (timeout_s > 0) {
+      return static_cast<int64_t>(timeout_s * 1e9);
+    }
+    // Generous: the floor here is ~1-2 ms per restart, so this only catches a stuck run.
+    return 30 * kNsPerSec + static_cast<int64_t>(restarts) * 100 * kNsPerMs;
+  }
+};
+
+// The record file, mapped shared with every crasher instance (layout in record.h).
+class RecordFile {
+ public:
+  static Result<RecordFile> create(const std::string& path, uint32_t runs,
+                                   int64_t idle_deadline_ns) {
+    const uint32_t slots = runs + kSpareSlots;
+    const size_t length = sizeof(BenchRecordHeader) + size_t{slots} * sizeof(BenchRecordSlot);
+    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return Error::fromErrno("create " + path);
+    }
+    if (ftruncate(fd, static_cast<off_t>(length)) != 0) {
+      Error error = Error::fromErrno("ftruncate " + path);
+      close(fd);
+      return error;
+    }
+    void* map = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+      return Error::fromErrno("mmap " + path);
+    }
+    RecordFile record(map, length);
+    // ftruncate gave zeroes: only the header needs filling.
+    record.header_->magic = BENCH_RECORD_MAGIC;
+    record.header_->version = BENCH_RECORD_VERSION;
+    record.header_->runs = runs;
+    record.header_->slots = slots;
+    record.header_->idle_deadline_ns = idle_deadline_ns;
+    return record;
+  }
+
+  RecordFile(RecordFile&& other) noexcept
+      : map_(std::exchange(other.map_, nullptr)),
+        length_(other.length_),
+        header_(other.header_),
+        slots_(other.slots_) {}
+  RecordFile(const RecordFile&) = delete;
+  RecordFile& operator=(const RecordFile&) = delete;
+  RecordFile& operator=(RecordFile&&) = delete;
+  ~RecordFile() {
+    if (map_ != nullptr) {
+      munmap(map_, length_);
+    }
+  }
+
+  uint64_t started() const {
+    return std::atomic_ref<uint64_t>(header_->counter).load(std::memory_order_acquire);
+  }
+
+  // The counter moves before the slot is written: a start counts once its timestamp is there,
+  // so that stopping the supervisor cannot cut an instance between the two.
+  bool hasStarted(uint64_t index) const {
+    return index < header_->slots && started() > index && startNs(index) != 0;
+  }
+
+  // Latencies of restarts 0..runs-1, in ns; `bad` counts pairs with missing or negative data.
+  std::vector<int64_t> latencies(size_t* bad) const {
+    std::vector<int64_t> out;
+    *bad = 0;
+    const uint64_t count = std::min<uint64_t>(started(), header_->slots);
+    for (uint64_t i = 0; i < header_->runs && i + 1 < count; ++i) {
+      const int64_t exit_ns = exitNs(i);
+      const int64_t next_start_ns = startNs(i + 1);
+      if (exit_ns <= 0 || next_start_ns <= 0 || next_start_ns < exit_ns) {
+        ++*bad;
+        continue;
+      }
+      out.push_back(next_start_ns - exit_ns);
+    }
+    return out;
+  }
+
+  std::vector<pid_t> pids() const {
+    std::vector<pid_t> out;
+    const uint64_t count = std::min<uint64_t>(started(), header_->slots);
+    for (uint64_t i = 0; i < count; ++i) {
+      const int32_t pid = std::atomic_ref<int32_t>(slots_[i].pid).load(std::memory_order_relaxed);
+      if (pid > 0) {
+        out.push_back(pid);
+      }
+    }
+    return out;
+  }
+
+ private:
+  RecordFile(void* map, size_t length)
+      : map_(map),
+        length_(length),
+        header_(static_cast<BenchRecordHeader*>(map)),
+        slots_(reinterpret_cast<BenchRecordSlot*>(header_ + 1)) {}
+
+  int64_t startNs(uint64_t i) const {
+    return std::atomic_ref<int64_t>(slots_[i].start_ns).load(std::memory_order_acquire);
+  }
+  int64_t exitNs(uint64_t i) const {
+    return std::atomic_ref<int64_t>(slots_[i].exit_ns).load(std::memory_order_acquire);
+  }
+
+  void* map_;
+  size_t length_;
+  BenchRecordHeader* header_;
+  BenchRecordSlot* slots_;
+};
+
+struct Stats {
+  size_t n = 0;
+  size_t bad = 0;
+  int64_t min_ns = 0;
+  int64_t median_ns = 0;
+  int64_t p99_ns = 0;
+};
+
+// Nearest rank: the smallest sample with at least `percent`% of the sample at or below it.
+int64_t nearestRank(const std::vector<int64_t>& sorted, size_t percent) {
+  size_t rank = (percent * sorted.size() + 99) / 100;
+  rank = std::clamp<size_t>(rank, 1, sorted.size());
+  return sorted[rank - 1];
+}
+
+Stats computeStats(std::vector<int64_t> samples, size_t bad) {
+  Stats stats;
+  stats.n = samples.size();
+  stats.bad = bad;
+  if (samples.empty()) {
+    return stats;
+  }
+  std::sort(samples.begin(), samples.end());
+  stats.min_ns = samples.front();
+  stats.median_ns = nearestRank(samples, 50);
+  stats.p99_ns = nearestRank(samples, 99);
+  return stats;
+}
+
+double toMs(int64_t ns) {
+  return static_cast<double>(ns) / static_cast<double>(kNsPerMs);
+}
+
+// One measured phase: the latencies and the count of unusable pairs.
+struct Sample {
+  std::vector<int64_t> latencies;
+  size_t bad = 0;
+};
+
+// The private work directory, removed with everything in it unless asked to keep it.
+class WorkDir {
+ public:
+  static Result<WorkDir> create(bool keep) {
+    std::string pattern = "/tmp/restart_latency.XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return Error::fromErrno("mkdtemp " + pattern);
+    }
+    return WorkDir(std::move(pattern), keep);
+  }
+  WorkDir(WorkDir&& other) noexcept
+      : path_(std::exchange(other.path_, std::string())), keep_(other.keep_) {}
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  WorkDir& operator=(WorkDir&&) = delete;
+  ~WorkDir() {
+    if (path_.empty()) {
+      return;
+    }
+    if (keep_) {
+      fmt::print(stderr, "restart_latency: work files kept in {}\n", path_);
+      return;
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  WorkDir(std::string path, bool keep) : path_(std::move(path)), keep_(keep) {}
+
+  std::string path_;
+  bool keep_;
+};
+
+std::string describeWaitStatus(int status) {
+  if (WIFEXITED(status)) {
+    return fmt::format("exit status {}", WEXITSTATUS(status));
+  }
+  if (WIFSIGNALED(status)) {
+    return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  }
+  return fmt::format("wait status {:#x}", status);
+}
+
+// Waits (bounded, polling at kPollNs) until instance `index` has recorded its start.
+Status waitForStart(const RecordFile& record, uint64_t index, int64_t deadline_ns) {
+  while (!record.hasStarted(index)) {
+    if (g_interrupted != 0 || nowNs() > deadline_ns) {
+      return Error{fmt::format("instance {} did not start: {}", index,
+                               g_interrupted != 0 ? "interrupted" : "timed out")};
+    }
+    sleepNs(kPollNs);
+  }
+  return Status::okStatus();
+}
+
+// Arms SIGALRM for the whole bare loop: a blocked waitpid then returns EINTR, so the loop has a
+// time bound without adding a system call to the measured path.
+class AlarmGuard {
+ public:
+  explicit AlarmGuard(int64_t after_ns) {
+    g_alarm = 0;
+    itimerval timer{};
+    timer.it_value.tv_sec = after_ns / kNsPerSec;
+    timer.it_value.tv_usec = (after_ns % kNsPerSec) / 1000;
+    setitimer(ITIMER_REAL, &timer, nullptr);
+  }
+  AlarmGuard(const AlarmGuard&) = delete;
+  AlarmGuard& operator=(const AlarmGuard&) = delete;
+  ~AlarmGuard() {
+    itimerval off{};
+    setitimer(ITIMER_REAL, &off, nullptr);
+    g_alarm = 0;
+  }
+};
+
+Status killAndReap(pid_t pid) {
+  kill(pid, SIGKILL);
+  while (waitpid(pid, nullptr, 0) < 0) {
+    if (errno != EINTR) {
+      return Error::fromErrno(fmt::format("waitpid {}", pid));
+    }
+  }
+  return Status::okStatus();
+}
+
+// Column 1: the floor. posix_spawn, blocking waitpid, spawn again: nothing else in the loop.
+Result<Sample> runBareLoop(const Options& options, const std::string& record_path) {
+  const auto runs = static_cast<uint32_t>(options.restarts);
+  const int64_t bound_ns = options.phaseBoundNs();
+  auto record = RecordFile::create(record_path, runs, nowNs() + bound_ns + 60 * kNsPerSec);
+  if (!record) {
+    return record.error();
+  }
+  std::string crasher = options.crasher;
+  std::string record_arg = record_path;
+  char* argv[] = {crasher.data(), record_arg.data(), nullptr};
+  std::vector<int> statuses(runs, 0);
+
+  AlarmGuard alarm_guard(bound_ns);
+  for (uint32_t i = 0; i <= runs; ++i) {
+    if (g_interrupted != 0 || g_alarm != 0) {
+      return stopReason();
+    }
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, crasher.c_str(), nullptr, nullptr, argv, environ);
+    if (rc != 0) {
+      return Error::fromErrno("posix_spawn " + crasher, rc);
+    }
+    if (i == runs) {
+      // The last instance stays idle: wait for its start record, then end it ourselves.
+      Status started = waitForStart(*record, i, nowNs() + kStartupNs);
+      (void)killAndReap(pid);
+      if (!started) {
+        return started.error();
+      }
+      break;
+    }
+    while (waitpid(pid, &statuses[i], 0) < 0) {
+      if (errno != EINTR) {
+        return Error::fromErrno("waitpid");
+      }
+      if (g_interrupted != 0 || g_alarm != 0) {
+        (void)killAndReap(pid);
+        return stopReason();
+      }
+    }
+    // A broken crasher fails only after a pause: stop at once instead of eating the time bound.
+    if (!WIFEXITED(statuses[i]) || WEXITSTATUS(statuses[i]) != 1) {
+      break;
+    }
+  }
+  for (uint32_t i = 0; i < runs; ++i) {
+    if (!WIFEXITED(statuses[i]) || WEXITSTATUS(statuses[i]) != 1) {
+      return Error{fmt::format("crasher instance {} ended with {} instead of exit status 1", i,
+                               describeWaitStatus(statuses[i]))};
+    }
+  }
+  Sample sample;
+  sample.latencies = record->latencies(&sample.bad);
+  return sample;
+}
+
+std::string yamlQuote(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+Status writeVigiedConfig(const std::string& path, const std::string& crasher,
+                         const std::string& record_path) {
+  std::ofstream out(path);
+  // Backoff 0 and no start limit: restart at once, always, as the floor does.
+  out << "workloads:\n"
+      << "  - name: crasher\n"
+      << "    exec: [" << yamlQuote(crasher) << ", " << yamlQuote(record_path) << "]\n"
+      << "    restart:\n"
+      << "      policy: always\n"
+      << "      backoff: {initial: 0s, max: 0s}\n"
+      << "      limit: {burst: 0}\n";
+  out.close();
+  if (!out) {
+    return Error{"cannot write " + path};
+  }
+  return Status::okStatus();
+}
+
+std::string logTail(const std::string& path, size_t max_lines) {
+  std::ifstream in(path);
+  std::deque<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    lines.push_back(line);
+    if (lines.size() > max_lines) {
+      lines.pop_front();
+    }
+  }
+  std::string out;
+  for (const std::string& kept : lines) {
+    out += "    " + kept + "\n";
+  }
+  return out.empty() ? "    (empty)\n" : out;
+}
+
+// True if pid runs our crasher binary: it then is one of ours, not a recycled pid.
+bool runsBinary(pid_t pid, const struct stat& binary) {
+  struct stat exe {};
+  if (stat(fmt::format("/proc/{}/exe", pid).c_str(), &exe) != 0) {
+    return false;
+  }
+  return exe.st_dev == binary.st_dev && exe.st_ino == binary.st_ino;
+}
+
+// vigied as a child process: stopped with SIGTERM (SIGKILL after kStopGraceNs) when it goes.
+class VigiedProcess {
+ public:
+  static Result<VigiedProcess> start(const std::string& vigied, const std::string& config,
+                                     const std::string& state_dir, const std::string& log) {
+    std::vector<std::string> args = {vigied,
+                                     "--config",
+                                     config,
+                                     "--state-dir",
+                                     state_dir,
+                                     "--socket",
+                                     state_dir + "/vigie.sock"};
+    std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
+    for (std::string& arg : args) {
+      argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log_fd < 0) {
+      return Error::fromErrno("open " + log);
+    }
+    const pid_t parent = getpid();
+    // fork rather than posix_spawn: the child must ask for SIGTERM when we die, so that a
+    // killed benchmark does not leave a supervisor behind. Its own start is not measured.
+    const pid_t pid = fork();
+    if (pid < 0) {
+      Error error = Error::fromErrno("fork");
+      close(log_fd);
+      return error;
+    }
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) {
+        _exit(127);
+      }
+      // Its own process group: if it has to be killed, whatever it left in the group goes too.
+      setpgid(0, 0);
+      const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (null_fd >= 0) {
+        dup2(null_fd, STDIN_FILENO);  // the copy on fd 0 does not inherit O_CLOEXEC.
+      }
+      dup2(log_fd, STDOUT_FILENO);
+      dup2(log_fd, STDERR_FILENO);
+      // Whatever our own caller leaked to us (shells and CI runners do) is not vigied's business.
+      close_range(3, ~0U, 0);
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(log_fd);
+    return VigiedProcess(pid);
+  }
+
+  VigiedProcess(VigiedProcess&& other) noexcept : pid_(std::exchange(other.pid_, -1)) {}
+  VigiedProcess(const VigiedProcess&) = delete;
+  VigiedProcess& operator=(const VigiedProcess&) = delete;
+  VigiedProcess& operator=(VigiedProcess&&) = delete;
+  ~VigiedProcess() { (void)stop(); }
+
+  // The wait status if it has exited on its own (it is then reaped), nothing if it runs.
+  std::optional<int> exited() {
+    int status = 0;
+    if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return status;
+    }
+    return std::nullopt;
+  }
+
+  // SIGTERM, bounded wait, then SIGKILL. Fails if SIGKILL was needed.
+  Status stop() {
+    if (pid_ <= 0) {
+      return Status::okStatus();
+    }
+    const pid_t pid = std::exchange(pid_, -1);
+    kill(pid, SIGTERM);
+    const int64_t deadline = nowNs() + kStopGraceNs;
+    while (nowNs() < deadline) {
+      const pid_t reaped = waitpid(pid, nullptr, WNOHANG);
+      if (reaped == pid || (reaped < 0 && errno != EINTR)) {
+        return Status::okStatus();
+      }
+      sleepNs(5 * kNsPerMs);
+    }
+    kill(-pid, SIGKILL);
+    (void)killAndReap(pid);
+    return Error{"vigied did not exit within 15 s of SIGTERM; killed its process group"};
+  }
+
+ private:
+  explicit VigiedProcess(pid_t pid) : pid_(pid) {}
+
+  pid_t pid_;
+};
+
+// Column 2: vigied supervising the same crasher with an immediate-restart policy.
+Result<Sample> runVigied(const Options& options, const WorkDir& work, int repeat) {
+  const auto runs = static_cast<uint32_t>(options.restarts);
+  const int64_t bound_ns = options.phaseBoundNs();
+  const std::string tag = fmt::format("vigied-{}", repeat);
+  const std::string record_path = work.file(tag + ".dat");
+  const std::string config_path = work.file(tag + ".yaml");
+  const std::string state_dir = work.file(tag + "-state");
+  const std::string log_path = work.file(tag + ".log");
+
+  auto record = RecordFile::create(record_path, runs, nowNs() + bound_ns + 60 * kNsPerSec);
+  if (!record) {
+    return record.error();
+  }
+  if (Status written = writeVigiedConfig(config_path, options.crasher, record_path); !written) {
+    return written.error();
+  }
+  if (mkdir(state_dir.c_str(), 0700) != 0) {
+    return Error::fromErrno("mkdir " + state_dir);
+  }
+
+  struct stat crasher_binary {};
+  if (stat(options.crasher.c_str(), &crasher_binary) != 0) {
+    return Error::fromErrno("stat " + options.crasher);
+  }
+  // Instances outlive vigied only if it failed to stop them; they are ours, end them by pid.
+  auto end_strays = [&] {
+    for (pid_t pid : record->pids()) {
+      if (runsBinary(pid, crasher_binary)) {
+        kill(pid, SIGKILL);
+      }
+    }
+  };
+
+  auto vigied = VigiedProcess::start(options.vigied, config_path, state_dir, log_path);
+  if (!vigied) {
+    return vigied.error();
+  }
+  const int64_t started_at = nowNs();
+  std::optional<Error> failure;
+  while (!record->hasStarted(runs)) {
+    const int64_t now = nowNs();
+    if (std::optional<int> status = vigied->exited()) {
+      failure = Error{fmt::format("vigied exited early ({}) after {} of {} starts",
+                                  describeWaitStatus(*status), record->started(), runs + 1)};
+      break;
+    }
+    if (g_interrupted != 0) {
+      failure = Error{"interrupted by a signal"};
+      break;
+    }
+    if (record->started() == 0 && now - started_at > kStartupNs) {
+      failure = Error{
+          fmt::format("vigied did not start the workload within {} s", kStartupNs / kNsPerSec)};
+      break;
+    }
+    if (now - started_at > bound_ns) {
+      failure =
+          Error{fmt::format("timed out after {:.0f} s with {} of {} starts",
+                            static_cast<double>(bound_ns) / 1e9, record->started(), runs + 1)};
+      break;
+    }
+    sleepNs(kPollNs);
+  }
+  Status stopped = vigied->stop();
+  end_strays();
+  if (failure) {
+    failure->message +=
+        "\n  last lines of vigied's output (--keep-work-dir keeps it):\n" + logTail(log_path, 20);
+    return *failure;
+  }
+  if (!stopped) {
+    return stopped.error();
+  }
+  Sample sample;
+  sample.latencies = record->latencies(&sample.bad);
+  return sample;
+}
+
+int64_t medianOf(std::vector<int64_t> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  if (n == 0) {
+    return 0;
+  }
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+double ratio(int64_t numerator, int64_t denominator) {
+  return denominator > 0 ? static_cast<double>(numerator) / static_cast<double>(denominator) : 0;
+}
+
+void printRow(const std::string& run, const std::string& column, const Stats& stats,
+              const std::string& extra) {
+  fmt::print("{:<8} {:<7} {:>6} {:>9.3f} {:>9.3f} {:>9.3f}{}{}\n", run, column, stats.n,
+             toMs(stats.min_ns), toMs(stats.median_ns), toMs(stats.p99_ns), extra,
+             stats.bad > 0 ? fmt::format("  ({} unusable pairs)", stats.bad) : "");
+  (void)std::fflush(stdout);
+}
+
+std::string loadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  std::string five;
+  std::string fifteen;
+  in >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
+
+std::string besideSelf(const std::string& name) {
+  std::error_code error;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) {
+    return name;
+  }
+  return (self.parent_path() / name).string();
+}
+
+Status checkExecutable(const std::string& what, const std::string& path) {
+  if (path.empty() || path.front() != '/') {
+    return Error{fmt::format("{} must be an absolute path: '{}'", what, path)};
+  }
+  if (access(path.c_str(), X_OK) != 0) {
+    return Error::fromErrno(fmt::format("{} is not an executable file: {}", what, path));
+  }
+  return Status::okStatus();
+}
+
+Status writeTsv(const std::string& path, const Stats& bare, const Stats& vigied) {
+  std::ofstream out(path);
+  out << "column\tn\tmin_ms\tmedian_ms\tp99_ms\n";
+  for (const auto& [name, stats] : {std::pair{"bare", bare}, std::pair{"vigied", vigied}}) {
+    out << fmt::format("{}\t{}\t{:.3f}\t{:.3f}\t{:.3f}\n", name, stats.n, toMs(stats.min_ns),
+                       toMs(stats.median_ns), toMs(stats.p99_ns));
+  }
+  out.close();
+  if (!out) {
+    return Error{"cannot write " + path};
+  }
+  return Status::okStatus();
+}
+
+int runBenchmark(Options options) {
+  std::error_code ignored;
+  options.crasher = std::filesystem::absolute(options.crasher, ignored).string();
+  options.vigied = std::filesystem::absolute(options.vigied, ignored).string();
+  for (const auto& [what, path] :
+       {std::pair{"--crasher", options.crasher}, std::pair{"--vigied", options.vigied}}) {
+    if (Status ok = checkExecutable(what, path); !ok) {
+      fmt::print(stderr, "restart_latency: {}\n", ok.error().message);
+      return 1;
+    }
+  }
+  auto work = WorkDir::create(options.keep_work_dir);
+  if (!work) {
+    fmt::print(stderr, "restart_latency: {}\n", work.error().message);
+    return 1;
+  }
+
+  fmt::print(
+      "restart_latency: exit -> next-exec latency, {} restarts of a crash loop, {} repeat{}\n",
+      options.restarts, options.repeat, options.repeat == 1 ? "" : "s");
+  fmt::print("  crasher {}\n  vigied  {}\n  load average {}\n\n", options.crasher, options.vigied,
+             loadAverage());
+  fmt::print("{:<8} {:<7} {:>6} {:>9} {:>9} {:>9}   (ms)\n", "run", "column", "n", "min", "median",
+             "p99");
+  (void)std::fflush(stdout);
+
+  std::vector<int64_t> all_bare;
+  std::vector<int64_t> all_vigied;
+  size_t bad_bare = 0;
+  size_t bad_vigied = 0;
+  std::vector<int64_t> bare_medians;
+  std::vector<int64_t> vigied_medians;
+  for (int r = 1; r <= options.repeat; ++r) {
+    const std::string run = fmt::format("{}/{}", r, options.repeat);
+    auto bare = runBareLoop(options, work->file(fmt::format("bare-{}.dat", r)));
+    if (!bare) {
+      fmt::print(stderr, "restart_latency: bare loop, repeat {}: {}\n", run, bare.error().message);
+      return 1;
+    }
+    const Stats bare_stats = computeStats(bare->latencies, bare->bad);
+    printRow(run, "bare", bare_stats, "");
+
+    auto vigied = runVigied(options, *work, r);
+    if (!vigied) {
+      fmt::print(stderr, "restart_latency: vigied, repeat {}: {}\n", run, vigied.error().message);
+      return 1;
+    }
+    const Stats vigied_stats = computeStats(vigied->latencies, vigied->bad);
+    printRow(run, "vigied", vigied_stats,
+             fmt::format("   ratio of medians {:.2f}",
+                         ratio(vigied_stats.median_ns, bare_stats.median_ns)));
+
+    if (bare_stats.n == 0 || vigied_stats.n == 0) {
+      fmt::print(stderr, "restart_latency: repeat {} produced no usable latency\n", run);
+      return 1;
+    }
+    bare_medians.push_back(bare_stats.median_ns);
+    vigied_medians.push_back(vigied_stats.median_ns);
+    all_bare.insert(all_bare.end(), bare->latencies.begin(), bare->latencies.end());
+    all_vigied.insert(all_vigied.end(), vigied->latencies.begin(), vigied->latencies.end());
+    bad_bare += bare->bad;
+    bad_vigied += vigied->bad;
+  }
+
+  const Stats bare_all = computeStats(all_bare, bad_bare);
+  const Stats vigied_all = computeStats(all_vigied, bad_vigied);
+  printRow("all", "bare", bare_all, "");
+  printRow(
+      "all", "vigied", vigied_all,
+      fmt::format("   ratio of medians {:.2f}", ratio(vigied_all.median_ns, bare_all.median_ns)));
+
+  const int64_t bare_median = medianOf(bare_medians);
+  const int64_t vigied_median = medianOf(vigied_medians);
+  const double summary_ratio = ratio(vigied_median, bare_median);
+  fmt::print(
+      "\nsummary: median of {} per-repeat medians: bare {:.3f} ms, vigied {:.3f} ms, ratio {:.2f}"
+      " -> {} the {:.1f}x target\n",
+      options.repeat, toMs(bare_median), toMs(vigied_median), summary_ratio,
+      summary_ratio <= kTargetRatio ? "within" : "OUTSIDE", kTargetRatio);
+  fmt::print("  load average {}\n", loadAverage());
+
+  if (!options.tsv.empty()) {
+    if (Status written = writeTsv(options.tsv, bare_all, vigied_all); !written) {
+      fmt::print(stderr, "restart_latency: {}\n", written.error().message);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  options.vigied = besideSelf("vigied");
+  options.crasher = besideSelf("bench_crasher");
+
+  CLI::App app{
+      "Measures exit -> next-exec latency of a crash-looping workload under vigied and under a "
+      "bare posix_spawn+waitpid loop, in the same run."};
+  app.add_option("--vigied", options.vigied, "vigied binary (default: the one next to this)");
+  app.add_option("--crasher", options.crasher,
+                 "workload binary (default: bench_crasher next to this)");
+  auto* restarts = app.add_option("--restarts", options.restarts,
+                                  "restarts measured per column and repeat (min 200)");
+  auto* repeat = app.add_option("--repeat", options.repeat, "repeats (the machine is noisy)")
+                     ->check(CLI::Range(1, 50));
+  app.add_flag("--quick", options.quick,
+               "smoke run: allows fewer than 200 restarts; defaults to 20 restarts, 1 repeat");
+  app.add_option("--timeout", options.timeout_s,
+                 "bound of one measured phase in seconds (default 30 + 0.1 per restart)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--tsv", options.tsv, "also write the pooled figures to this TSV file");
+  app.add_flag("--keep-work-dir", options.keep_work_dir, "keep the work files for debugging");
+  CLI11_PARSE(app, argc, argv);
+
+  if (options.quick) {
+    if (restarts->count() == 0) {
+      options.restarts = kQuickRestarts;
+    }
+    if (repeat->count() == 0) {
+      options.repeat = 1;
+    }
+  }
+  const int min_restarts = options.quick ? 1 : kMinRestarts;
+  if (options.restarts < min_restarts || options.restarts > 100000) {
+    fmt::print(stderr, "restart_latency: --restarts must be in [{}, 100000] (--quick for fewer)\n",
+               min_restarts);
+    return 2;
+  }
+  installSignalHandlers();
+  return runBenchmark(std::move(options));
+}
