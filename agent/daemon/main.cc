@@ -11,6 +11,9 @@
 
 #include "agent/daemon/unit_logger.h"
 #include "agent/event/event_loop.h"
+#include "agent/notify/libsystemd_notifier.h"
+#include "agent/notify/status_observer.h"
+#include "agent/notify/systemd_notifier.h"
 #include "agent/os/linux_spawner.h"
 #include "agent/os/orphans.h"
 #include "agent/os/process_hygiene.h"
@@ -112,10 +115,19 @@ int runAgent(const Options& options) {
 
   std::mt19937_64 random_engine{std::random_device{}()};
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  // sd_notify for the agent itself (a no-op without NOTIFY_SOCKET). Unit events reach the logger
+  // through the StatusObserver, which also keeps STATUS= current.
+  LibsystemdNotifier systemd;
+  SystemdNotifier notifier(dispatcher, systemd, [](const Error& error) {
+    spdlog::warn("{} (further sd_notify failures are not logged until one succeeds)",
+                 error.message);
+  });
   UnitLogger logger;
-  Supervisor supervisor(dispatcher, **spawner, logger,
+  StatusObserver observer(logger, notifier);
+  Supervisor supervisor(dispatcher, **spawner, observer,
                         [&] { return uniform(random_engine); },
                         Supervisor::workloadBaseEnv(environ));
+  observer.track(supervisor);
 
   TimerPtr orphan_timer = dispatcher.createTimer([&] {
     const int reaped = reapOrphans([&](pid_t pid) { return (*spawner)->isTracked(pid); });
@@ -137,11 +149,13 @@ int runAgent(const Options& options) {
         return;
       }
       stopping = true;
+      notifier.stopping();
       spdlog::info("{} received: stopping {} unit(s)", signalName(sig),
                    supervisor.units().size());
       supervisor.stopAll([&] { dispatcher.exit(); });
     } else if (sig == SIGHUP && !stopping) {
       reloadConfig(options.config, supervisor);
+      observer.refresh();  // a reload can drop stopped units without any state change.
     }
     if (sig == SIGCHLD && !orphan_timer->enabled()) {
       // Every exit raises SIGCHLD, tracked ones included: reap orphans a little later, off the
@@ -158,6 +172,12 @@ int runAgent(const Options& options) {
   spdlog::info("vigied started: {} unit(s) from {}, state in {}", loaded.config.workloads.size(),
                options.config, options.state_dir);
   supervisor.startAll();
+  notifier.ready(observer.summary());
+  if (auto watchdog = notifier.startWatchdog(); !watchdog) {
+    spdlog::warn("systemd watchdog not pinged: {}", watchdog.error().message);
+  } else if (watchdog->has_value()) {
+    spdlog::info("systemd watchdog: WATCHDOG=1 every {}", formatDuration(**watchdog));
+  }
   dispatcher.run();
   spdlog::info("vigied stopped");
   return 0;
