@@ -8,6 +8,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -15,7 +16,12 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
+#include "agent/config/includes.h"
+#include "agent/config/section_parsers.h"
 #include "agent/config/workload_parser.h"
 #include "agent/config/yaml_fields.h"
 #include "vigie/config.h"
@@ -54,42 +60,90 @@ bool readFile(const std::string& path, std::string& out) {
   return true;
 }
 
-void parseWorkloads(const Field& field, AgentConfig& config, Diagnostics& diag) {
-  // "workloads:" with every entry commented out means no workloads, like "workloads: []".
-  if (config_detail::isAbsent(field) || !config_detail::expectList(field, diag)) {
-    return;
-  }
-  std::map<std::string, int, std::less<>> first_line;
-  size_t index = 0;
-  for (auto it = field.node.begin(); it != field.node.end(); ++it, ++index) {
-    config_detail::ParsedWorkload parsed =
-        config_detail::parseWorkload(field.element(*it, index), diag);
-    if (parsed.name_mark) {
-      auto [seen, inserted] = first_line.emplace(parsed.spec.name, parsed.spec.location.line);
-      if (!inserted) {
-        diag.report(*parsed.name_mark,
-                    fmt::format("duplicate workload name \"{}\" (first defined at line {})",
-                                parsed.spec.name, seen->second));
-      }
-    }
-    config.workloads.push_back(std::move(parsed.spec));
-  }
-}
+// Reads the main file and its drop-ins into one config. Workload names are unique across them.
+class ConfigReader {
+ public:
+  explicit ConfigReader(AgentConfig& config) : config_(config) {}
 
-void parseRoot(const YAML::Node& root, AgentConfig& config, Diagnostics& diag) {
-  if (root.IsNull()) {
-    return;  // an empty file: no workloads.
+  // The main file: workloads, storage and the drop-ins to read next.
+  void parseMain(const YAML::Node& root, Diagnostics& diag,
+                 std::vector<config_detail::IncludeTarget>& includes) {
+    std::optional<MapView> view = openRoot(root, diag);
+    if (!view) {
+      return;
+    }
+    view->reportUnknownKeys(kTopLevelKeys, "at top level", diag);
+    if (const config_detail::MapEntry* workloads = view->find("workloads")) {
+      parseWorkloads(workloads->field(""), diag);
+    }
+    if (const config_detail::MapEntry* storage = view->find("storage")) {
+      config_detail::readStorage(*storage, config_.storage, diag);
+    }
+    if (const config_detail::MapEntry* include = view->find("include")) {
+      includes = config_detail::resolveIncludes(include->field(""), config_.path, diag);
+    }
   }
-  if (!root.IsMap()) {
-    diag.report(root.Mark(), "expected a map at top level (with a \"workloads\" list)");
-    return;
+
+  // A drop-in: the same shape, but only workloads.
+  void parseDropIn(const YAML::Node& root, Diagnostics& diag) {
+    std::optional<MapView> view = openRoot(root, diag);
+    if (!view) {
+      return;
+    }
+    view->reportUnknownKeys(kTopLevelKeys, "at top level", diag);
+    if (const config_detail::MapEntry* include = view->find("include")) {
+      diag.report(include->key_mark, "nested include is not supported");
+    }
+    if (const config_detail::MapEntry* storage = view->find("storage")) {
+      diag.report(storage->key_mark, "\"storage\" is only allowed in the main config file");
+    }
+    if (const config_detail::MapEntry* workloads = view->find("workloads")) {
+      parseWorkloads(workloads->field(""), diag);
+    }
   }
-  const MapView view(root, diag);
-  view.reportUnknownKeys({"workloads"}, "at top level", diag);
-  if (const config_detail::MapEntry* workloads = view.find("workloads")) {
-    parseWorkloads(workloads->field(""), config, diag);
+
+ private:
+  static constexpr std::array<std::string_view, 3> kTopLevelKeys{"workloads", "include", "storage"};
+
+  static std::optional<MapView> openRoot(const YAML::Node& root, Diagnostics& diag) {
+    if (root.IsNull()) {
+      return std::nullopt;  // an empty file: no workloads.
+    }
+    if (!root.IsMap()) {
+      diag.report(root.Mark(), "expected a map at top level (with a \"workloads\" list)");
+      return std::nullopt;
+    }
+    return MapView(root, diag);
   }
-}
+
+  void parseWorkloads(const Field& field, Diagnostics& diag) {
+    // "workloads:" with every entry commented out means no workloads, like "workloads: []".
+    if (config_detail::isAbsent(field) || !config_detail::expectList(field, diag)) {
+      return;
+    }
+    size_t index = 0;
+    for (auto it = field.node.begin(); it != field.node.end(); ++it, ++index) {
+      config_detail::ParsedWorkload parsed =
+          config_detail::parseWorkload(field.element(*it, index), diag);
+      if (parsed.name_mark) {
+        auto [seen, inserted] = first_defined_.emplace(parsed.spec.name, parsed.spec.location);
+        if (!inserted) {
+          const SourceLocation& first = seen->second;
+          const std::string where = first.file == diag.file()
+                                        ? fmt::format("line {}", first.line)
+                                        : fmt::format("{}:{}", first.file, first.line);
+          diag.report(*parsed.name_mark,
+                      fmt::format("duplicate workload name \"{}\" (first defined at {})",
+                                  parsed.spec.name, where));
+        }
+      }
+      config_.workloads.push_back(std::move(parsed.spec));
+    }
+  }
+
+  AgentConfig& config_;
+  std::map<std::string, SourceLocation, std::less<>> first_defined_;  // workload name: where.
+};
 
 // Watches the start of the first two documents of a stream, without building them.
 class DocumentWatcher : public YAML::EventHandler {
@@ -159,25 +213,57 @@ void checkDocuments(const std::string& text, Diagnostics& diag) {
   }
 }
 
+// Parses `text` and hands its root to `parse`, turning anything yaml-cpp throws (parser errors,
+// and anything thrown while walking the tree) into an error of `diag`.
+template <class Parse>
+void parseDocument(const std::string& text, Diagnostics& diag, Parse&& parse) {
+  try {
+    const YAML::Node root = YAML::Load(text);
+    checkDocuments(text, diag);
+    parse(root);
+  } catch (const YAML::DeepRecursion& e) {
+    diag.report(e.mark, "invalid YAML: nested too deeply");
+  } catch (const YAML::Exception& e) {
+    diag.report(e.mark, fmt::format("invalid YAML: {}", e.msg));
+  } catch (const std::exception& e) {
+    diag.report(YAML::Mark::null_mark(), fmt::format("cannot load config: {}", e.what()));
+  }
+}
+
 }  // namespace
 
 ConfigLoadResult loadConfigString(const std::string& text, const std::string& path) {
   ConfigLoadResult result;
   result.config.path = path;
+  ConfigReader reader(result.config);
   Diagnostics diag(path);
-  try {
-    const YAML::Node root = YAML::Load(text);
-    checkDocuments(text, diag);
-    parseRoot(root, result.config, diag);
-  } catch (const YAML::DeepRecursion& e) {
-    diag.report(e.mark, "invalid YAML: nested too deeply");
-  } catch (const YAML::Exception& e) {
-    // Parser errors, and anything yaml-cpp throws while we walk the tree: both carry a mark.
-    diag.report(e.mark, fmt::format("invalid YAML: {}", e.msg));
-  } catch (const std::exception& e) {
-    diag.report(YAML::Mark::null_mark(), fmt::format("cannot load config: {}", e.what()));
+  std::vector<config_detail::IncludeTarget> includes;
+  parseDocument(text, diag,
+                [&](const YAML::Node& root) { reader.parseMain(root, diag, includes); });
+
+  // Drop-ins come after the main file, in include order; each names its own file in errors.
+  std::vector<ConfigError> drop_in_errors;
+  for (const config_detail::IncludeTarget& include : includes) {
+    std::string drop_in;
+    if (!readFile(include.path, drop_in)) {
+      const int err = errno;
+      config_detail::reportAt(
+          include.from, fmt::format("cannot read \"{}\": {}", include.path, std::strerror(err)),
+          diag);
+      continue;
+    }
+    result.config.included_files.push_back(include.path);
+    Diagnostics drop_in_diag(include.path);
+    parseDocument(drop_in, drop_in_diag,
+                  [&](const YAML::Node& root) { reader.parseDropIn(root, drop_in_diag); });
+    for (ConfigError& error : drop_in_diag.take()) {
+      drop_in_errors.push_back(std::move(error));
+    }
   }
   result.errors = diag.take();
+  for (ConfigError& error : drop_in_errors) {
+    result.errors.push_back(std::move(error));
+  }
   return result;
 }
 

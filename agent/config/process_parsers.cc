@@ -43,8 +43,8 @@ struct LimitValue {
 
 std::optional<LimitValue> readLimitValue(const Field& field, const RlimitInfo& info,
                                          Diagnostics& diag) {
-  const std::string_view expected =
-      info.bytes ? "expected a size such as 64MiB or unlimited" : "expected a whole number or unlimited";
+  const std::string_view expected = info.bytes ? "expected a size such as 64MiB or unlimited"
+                                               : "expected a whole number or unlimited";
   if (!field.node.IsScalar()) {
     reportAt(field, expected, diag);
     return std::nullopt;
@@ -163,8 +163,7 @@ void readRlimits(const Field& field, std::vector<RlimitSpec>& rlimits, Diagnosti
   for (const MapEntry& entry : view.entries()) {
     const RlimitInfo* info = findRlimit(entry.key);
     if (info == nullptr) {
-      std::string message =
-          fmt::format("unknown limit \"{}\" in {}", entry.key, field.path);
+      std::string message = fmt::format("unknown limit \"{}\" in {}", entry.key, field.path);
       if (auto suggestion = closestMatch(entry.key, kRlimitNames)) {
         message += fmt::format(" (did you mean \"{}\"?)", *suggestion);
       } else {

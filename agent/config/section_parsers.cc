@@ -64,7 +64,7 @@ void readBackoff(const MapEntry& entry, const std::string& parent, BackoffSpec& 
              fmt::format("{} is greater than max ({})", formatDuration(backoff.initial),
                          formatDuration(backoff.max)),
              diag);
-  } else {
+  } else if (max != nullptr) {
     reportAt(max->field(path),
              fmt::format("{} is less than initial ({})", formatDuration(backoff.max),
                          formatDuration(backoff.initial)),

@@ -173,10 +173,10 @@ ParsedWorkload parseWorkload(const Field& field, Diagnostics& diag) {
   } else {
     diag.report(field.mark, "missing required key \"name\"");
   }
-  view.reportUnknownKeys({"name", "exec", "env", "cwd", "user", "group", "umask", "rlimits",
-                          "oom_score_adj", "restart", "success_exit_codes", "stop", "output",
-                          "history"},
-                         context, diag);
+  view.reportUnknownKeys(
+      {"name", "exec", "env", "cwd", "user", "group", "umask", "rlimits", "oom_score_adj",
+       "restart", "success_exit_codes", "stop", "output", "history"},
+      context, diag);
 
   if (const MapEntry* exec = view.find("exec")) {
     readExec(exec->field(path), spec, diag);

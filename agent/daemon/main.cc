@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <fmt/core.h>
 #include <random>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "agent/daemon/unit_logger.h"
 #include "agent/event/event_loop.h"
+#include "agent/logs/agent_logging.h"
+#include "agent/logs/journal_sink.h"
+#include "agent/logs/log_router.h"
 #include "agent/notify/libsystemd_notifier.h"
 #include "agent/notify/status_observer.h"
 #include "agent/notify/systemd_notifier.h"
@@ -37,6 +39,7 @@ struct Options {
   std::string check_config;  // "" with the flag given: check `config`.
   bool check_only = false;
   std::string log_level = "info";
+  std::string log_target = "auto";
 };
 
 void printErrors(const ConfigLoadResult& loaded) {
@@ -57,7 +60,7 @@ int checkConfig(const std::string& path) {
 
 // SIGHUP: a valid config is applied to the running set; an invalid one is rejected whole, its
 // errors logged, and nothing running is touched.
-void reloadConfig(const std::string& path, Supervisor& supervisor) {
+std::optional<StorageSpec> reloadConfig(const std::string& path, Supervisor& supervisor) {
   const ConfigLoadResult loaded = loadConfigFile(path);
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) {
@@ -65,13 +68,28 @@ void reloadConfig(const std::string& path, Supervisor& supervisor) {
     }
     spdlog::error("reload of {} rejected ({} error(s)); the running units are unchanged", path,
                   loaded.errors.size());
-    return;
+    return std::nullopt;
   }
   const Supervisor::ReloadSummary summary = supervisor.reload(loaded.config);
   spdlog::info("reloaded {}: {}", path, summary.describe());
+  return loaded.config.storage;
+}
+
+// The signals the loop takes through its signalfd. Blocked before any thread exists (the log
+// writer, gRPC...): a thread with them unblocked would take a SIGTERM's default action and kill
+// the agent without stopping its units.
+sigset_t agentSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) {
+    sigaddset(&signals, sig);
+  }
+  return signals;
 }
 
 int runAgent(const Options& options) {
+  const sigset_t signals = agentSignals();
+  ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   if (auto prepared = prepareAgentProcess(); !prepared) {
     spdlog::critical("cannot prepare the agent process: {}", prepared.error().message);
     return 1;
@@ -122,11 +140,16 @@ int runAgent(const Options& options) {
     spdlog::warn("{} (further sd_notify failures are not logged until one succeeds)",
                  error.message);
   });
+  // Units' output to rotating files and journald, written by the router's own thread. Declared
+  // before the supervisor so that it outlives every unit.
+  SdJournalSink journal;
+  LogRouter log_router(options.state_dir, loaded.config.storage, journal, journaldAvailable());
+
   UnitLogger logger;
   StatusObserver observer(logger, notifier);
   Supervisor supervisor(dispatcher, **spawner, observer,
                         [&] { return uniform(random_engine); },
-                        Supervisor::workloadBaseEnv(environ));
+                        Supervisor::workloadBaseEnv(environ), &log_router);
   observer.track(supervisor);
 
   TimerPtr orphan_timer = dispatcher.createTimer([&] {
@@ -137,11 +160,6 @@ int runAgent(const Options& options) {
   });
 
   bool stopping = false;
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) {
-    sigaddset(&signals, sig);
-  }
   auto watched = dispatcher.watchSignals(signals, [&](const signalfd_siginfo& info) {
     const int sig = static_cast<int>(info.ssi_signo);
     if (sig == SIGTERM || sig == SIGINT) {
@@ -154,7 +172,9 @@ int runAgent(const Options& options) {
                    supervisor.units().size());
       supervisor.stopAll([&] { dispatcher.exit(); });
     } else if (sig == SIGHUP && !stopping) {
-      reloadConfig(options.config, supervisor);
+      if (auto storage = reloadConfig(options.config, supervisor)) {
+        log_router.setStorage(*storage);
+      }
       observer.refresh();  // a reload can drop stopped units without any state change.
     }
     if (sig == SIGCHLD && !orphan_timer->enabled()) {
@@ -198,11 +218,17 @@ int main(int argc, char** argv) {
                     ->expected(0, 1);
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
+  app.add_option("--log-target", options.log_target,
+                 "auto (journald when its socket exists, else stderr), journal or stderr")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  spdlog::set_default_logger(spdlog::stderr_color_mt("vigied"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
-  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  auto backend = vigie::parseLogTarget(options.log_target);
+  if (!backend) {
+    fmt::print(stderr, "vigied: --log-target: {}\n", backend.error().message);
+    return 2;
+  }
+  vigie::setupAgentLogging(spdlog::level::from_str(options.log_level), *backend);
   if (check->count() > 0) {
     return vigie::checkConfig(options.check_config.empty() ? options.config
                                                            : options.check_config);

@@ -6,9 +6,10 @@
 namespace vigie {
 
 Supervisor::Supervisor(Dispatcher& dispatcher, ProcessSpawner& spawner, UnitObserver& observer,
-                       std::function<double()> jitter, std::vector<std::string> base_env)
+                       std::function<double()> jitter, std::vector<std::string> base_env,
+                       OutputRouter* output_router)
     : observer_(observer),
-      context_{dispatcher, spawner, *this, std::move(jitter), std::move(base_env)} {}
+      context_{dispatcher, spawner, *this, std::move(jitter), std::move(base_env), output_router} {}
 
 std::vector<std::string> Supervisor::workloadBaseEnv(char** environ_entries) {
   std::vector<std::string> env;

@@ -13,8 +13,11 @@ namespace vigie {
 // Owns every unit. Lives on the loop thread, like everything it owns.
 class Supervisor final : public UnitObserver {
  public:
+  // `output_router` (optional) receives the units' output for log files and journald; it must
+  // outlive the supervisor.
   Supervisor(Dispatcher& dispatcher, ProcessSpawner& spawner, UnitObserver& observer,
-             std::function<double()> jitter, std::vector<std::string> base_env);
+             std::function<double()> jitter, std::vector<std::string> base_env,
+             OutputRouter* output_router = nullptr);
 
   // Creates the units of `config` (the first load).
   void load(const AgentConfig& config);

@@ -70,27 +70,27 @@ struct OutputSpec {
 
 // One resource limit for the workload, applied between fork and exec.
 struct RlimitSpec {
-  int resource = 0;     // RLIMIT_NOFILE, RLIMIT_CORE, ...
-  uint64_t soft = 0;    // RLIM_INFINITY for "unlimited".
+  int resource = 0;   // RLIMIT_NOFILE, RLIMIT_CORE, ...
+  uint64_t soft = 0;  // RLIM_INFINITY for "unlimited".
   uint64_t hard = 0;
   SourceLocation location;
 };
 
 struct WorkloadSpec {
   std::string name;
-  std::vector<std::string> exec;                           // argv; exec[0] may be a bare name.
-  std::vector<std::pair<std::string, std::string>> env;    // in file order.
-  std::string cwd;                                         // empty: "/".
+  std::vector<std::string> exec;                         // argv; exec[0] may be a bare name.
+  std::vector<std::pair<std::string, std::string>> env;  // in file order.
+  std::string cwd;                                       // empty: "/".
   std::string user;   // empty: the agent's user (root). Unknown users are config errors.
   std::string group;  // empty: the user's primary group.
   uint32_t umask = 022;
-  std::vector<RlimitSpec> rlimits;  // in file order.
+  std::vector<RlimitSpec> rlimits;   // in file order.
   std::optional<int> oom_score_adj;  // -1000..1000; unset: inherited.
   RestartSpec restart;
   std::vector<int> success_exit_codes{0};
   StopSpec stop;
   OutputSpec output;
-  uint32_t history = 5;  // ended instances kept per unit, with their output tails.
+  uint32_t history = 5;     // ended instances kept per unit, with their output tails.
   SourceLocation location;  // where the entry starts.
 };
 

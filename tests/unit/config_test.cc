@@ -2,11 +2,14 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "vigie/config.h"
@@ -513,6 +516,298 @@ TEST_CASE("deeply nested YAML is an error, not a crash") {
 TEST_CASE("only one YAML document is allowed") {
   CHECK(errorOf("workloads: []\n---\nworkloads: []\n") ==
         "vigie.yaml:2:1: expected a single YAML document (remove the extra \"---\")");
+}
+
+TEST_CASE("config: the process keys default to the agent's own settings") {
+  const AgentConfig config = configOf(workloadWith(""));
+  const WorkloadSpec& web = config.workloads[0];
+  CHECK(web.user.empty());
+  CHECK(web.group.empty());
+  CHECK(web.umask == 022);
+  CHECK(web.rlimits.empty());
+  CHECK_FALSE(web.oom_score_adj.has_value());
+  CHECK(web.output.file.enabled);
+  CHECK(web.output.file.max_size == 10 * 1024 * 1024);
+  CHECK(web.output.file.max_files == 3);
+  CHECK_FALSE(web.output.journal);
+  CHECK(config.storage.max_use == uint64_t{1} << 30);
+  CHECK(config.storage.keep_free == uint64_t{512} << 20);
+  CHECK(config.included_files.empty());
+}
+
+TEST_CASE("config: user and group must exist") {
+  const AgentConfig config = configOf(workloadWith("    user: nobody\n    group: nogroup\n"));
+  CHECK(config.workloads[0].user == "nobody");
+  CHECK(config.workloads[0].group == "nogroup");
+  // A group alone is allowed: the agent's user with another primary group.
+  CHECK(configOf(workloadWith("    group: nogroup\n")).workloads[0].group == "nogroup");
+
+  CHECK(errorOf(workloadWith("    user: vigie-ghost-user\n")) ==
+        "vigie.yaml:4:11: workloads[0].user: unknown user \"vigie-ghost-user\"");
+  CHECK(errorOf(workloadWith("    group: vigie-ghost-group\n")) ==
+        "vigie.yaml:4:12: workloads[0].group: unknown group \"vigie-ghost-group\"");
+  CHECK(errorOf(workloadWith("    user: \"\"\n")) ==
+        "vigie.yaml:4:11: workloads[0].user: must not be empty");
+  CHECK(errorOf(workloadWith("    group: [nogroup]\n")) ==
+        "vigie.yaml:4:12: workloads[0].group: expected a string");
+  CHECK(errorOf(workloadWith("    user:\n")) ==
+        "vigie.yaml:4:5: workloads[0].user: expected a string");
+}
+
+TEST_CASE("config: umask is an octal number up to 0777") {
+  auto umaskOf = [](const std::string& value) {
+    return configOf(workloadWith("    umask: " + value + "\n")).workloads[0].umask;
+  };
+  CHECK(umaskOf("0027") == 027);
+  CHECK(umaskOf("027") == 027);
+  CHECK(umaskOf("\"0077\"") == 077);
+  CHECK(umaskOf("22") == 022);
+  CHECK(umaskOf("0") == 0);
+  CHECK(umaskOf("0777") == 0777);
+  CHECK(umaskOf("00007") == 07);
+
+  CHECK(errorOf(workloadWith("    umask: 0028\n")) ==
+        "vigie.yaml:4:12: workloads[0].umask: invalid umask \"0028\": expected an octal number "
+        "from 0000 to 0777, such as 0027");
+  CHECK(errorOf(workloadWith("    umask: 1000\n")) ==
+        "vigie.yaml:4:12: workloads[0].umask: invalid umask \"1000\": expected an octal number "
+        "from 0000 to 0777, such as 0027");
+  CHECK(errorOf(workloadWith("    umask: 0o27\n")) ==
+        "vigie.yaml:4:12: workloads[0].umask: invalid umask \"0o27\": expected an octal number "
+        "from 0000 to 0777, such as 0027");
+  CHECK(errorOf(workloadWith("    umask: -022\n")) ==
+        "vigie.yaml:4:12: workloads[0].umask: invalid umask \"-022\": expected an octal number "
+        "from 0000 to 0777, such as 0027");
+  CHECK(errorOf(workloadWith("    umask: \"\"\n")) ==
+        "vigie.yaml:4:12: workloads[0].umask: invalid umask \"\": expected an octal number from "
+        "0000 to 0777, such as 0027");
+  CHECK(errorOf(workloadWith("    umask: [0022]\n")) ==
+        "vigie.yaml:4:12: workloads[0].umask: expected an octal umask such as 0027");
+}
+
+TEST_CASE("config: rlimits map limit names to a value or to soft and hard") {
+  const AgentConfig config = configOf(workloadWith(R"(    rlimits:
+      nofile: 4096
+      core: unlimited
+      stack: {soft: 8MiB, hard: unlimited}
+      cpu: {soft: 10, hard: 20}
+      as: 1GiB
+      memlock: 65536
+      nice: {soft: 0, hard: 0}
+)"));
+  const std::vector<RlimitSpec>& limits = config.workloads[0].rlimits;
+  REQUIRE(limits.size() == 7);
+  CHECK(limits[0].resource == RLIMIT_NOFILE);
+  CHECK(limits[0].soft == 4096);
+  CHECK(limits[0].hard == 4096);
+  CHECK(limits[0].location.file == kFile);
+  CHECK(limits[0].location.line == 5);
+  CHECK(limits[0].location.column == 7);
+  CHECK(limits[1].resource == RLIMIT_CORE);
+  CHECK(limits[1].soft == RLIM_INFINITY);
+  CHECK(limits[1].hard == RLIM_INFINITY);
+  CHECK(limits[2].resource == RLIMIT_STACK);
+  CHECK(limits[2].soft == 8 * 1024 * 1024);
+  CHECK(limits[2].hard == RLIM_INFINITY);
+  CHECK(limits[2].location.line == 7);
+  CHECK(limits[3].resource == RLIMIT_CPU);
+  CHECK(limits[3].soft == 10);
+  CHECK(limits[3].hard == 20);
+  CHECK(limits[4].resource == RLIMIT_AS);
+  CHECK(limits[4].soft == uint64_t{1} << 30);
+  CHECK(limits[5].resource == RLIMIT_MEMLOCK);
+  CHECK(limits[5].hard == 65536);
+  CHECK(limits[6].resource == RLIMIT_NICE);
+
+  // Every name, in file order.
+  const std::vector<std::pair<std::string, int>> names{
+      {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+      {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
+      {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+      {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
+      {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+      {"stack", RLIMIT_STACK},
+  };
+  std::string all = "    rlimits:\n";
+  for (const auto& [name, resource] : names) {
+    all += "      " + name + ": 7\n";
+  }
+  const AgentConfig every = configOf(workloadWith(all));
+  REQUIRE(every.workloads[0].rlimits.size() == names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    CAPTURE(names[i].first);
+    CHECK(every.workloads[0].rlimits[i].resource == names[i].second);
+    CHECK(every.workloads[0].rlimits[i].soft == 7);
+  }
+  CHECK(configOf(workloadWith("    rlimits:\n")).workloads[0].rlimits.empty());
+  CHECK(configOf(workloadWith("    rlimits: {}\n")).workloads[0].rlimits.empty());
+}
+
+TEST_CASE("config: rlimits errors") {
+  CHECK(errorOf(workloadWith("    rlimits:\n      nofiles: 1024\n")) ==
+        "vigie.yaml:5:7: unknown limit \"nofiles\" in workloads[0].rlimits (did you mean "
+        "\"nofile\"?)");
+  CHECK(errorOf(workloadWith("    rlimits:\n      NOFILE: 1024\n")) ==
+        "vigie.yaml:5:7: unknown limit \"NOFILE\" in workloads[0].rlimits (expected one of as, "
+        "core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, "
+        "rttime, sigpending, stack)");
+  CHECK(errorOf(workloadWith("    rlimits:\n      nofile: {soft: 2048, hard: 1024}\n")) ==
+        "vigie.yaml:5:22: workloads[0].rlimits.nofile.soft: 2048 is greater than hard (1024)");
+  CHECK(errorOf(workloadWith("    rlimits:\n      core: {soft: unlimited, hard: 1MiB}\n")) ==
+        "vigie.yaml:5:20: workloads[0].rlimits.core.soft: unlimited is greater than hard (1MiB)");
+  CHECK(errorOf(workloadWith("    rlimits:\n      nofile: 4KiB\n")) ==
+        "vigie.yaml:5:15: workloads[0].rlimits.nofile: expected a whole number or unlimited, got "
+        "\"4KiB\"");
+  CHECK(errorOf(workloadWith("    rlimits:\n      nproc: -1\n")) ==
+        "vigie.yaml:5:14: workloads[0].rlimits.nproc: expected a whole number or unlimited, got "
+        "\"-1\"");
+  CHECK(errorOf(workloadWith("    rlimits:\n      cpu: 18446744073709551616\n")) ==
+        "vigie.yaml:5:12: workloads[0].rlimits.cpu: expected a whole number or unlimited, got "
+        "\"18446744073709551616\"");
+  CHECK(errorOf(workloadWith("    rlimits:\n      core: lots\n")) ==
+        "vigie.yaml:5:13: workloads[0].rlimits.core: expected a size such as 64MiB or unlimited, "
+        "got \"lots\"");
+  CHECK(errorOf(workloadWith("    rlimits:\n      stack: [1]\n")) ==
+        "vigie.yaml:5:14: workloads[0].rlimits.stack: expected a size such as 64MiB or unlimited");
+  CHECK(errorOf(workloadWith("    rlimits:\n      nofile:\n")) ==
+        "vigie.yaml:5:7: workloads[0].rlimits.nofile: expected a whole number or unlimited");
+  CHECK(errorOf(workloadWith("    rlimits:\n      nofile: {soft: 1}\n")) ==
+        "vigie.yaml:5:15: workloads[0].rlimits.nofile: missing required key \"hard\"");
+  CHECK(errorsOf(workloadWith("    rlimits:\n      nofile: {}\n")) ==
+        std::vector<std::string>{
+            "vigie.yaml:5:15: workloads[0].rlimits.nofile: missing required key \"soft\"",
+            "vigie.yaml:5:15: workloads[0].rlimits.nofile: missing required key \"hard\"",
+        });
+  CHECK(errorOf(workloadWith("    rlimits:\n      nofile: {soft: 1, hard: 2, hrad: 3}\n")) ==
+        "vigie.yaml:5:34: unknown key \"hrad\" in workloads[0].rlimits.nofile (did you mean "
+        "\"hard\"?)");
+  CHECK(errorOf(workloadWith("    rlimits:\n      nofile: {soft: x, hard: 2}\n")) ==
+        "vigie.yaml:5:22: workloads[0].rlimits.nofile.soft: expected a whole number or "
+        "unlimited, got \"x\"");
+  CHECK(errorOf(workloadWith("    rlimits:\n      nofile: 1\n      nofile: 2\n")) ==
+        "vigie.yaml:6:7: duplicate key \"nofile\" (first at line 5)");
+  CHECK(errorOf(workloadWith("    rlimits: [nofile=1]\n")) ==
+        "vigie.yaml:4:14: workloads[0].rlimits: expected a map");
+  // Only valid limits are kept.
+  ConfigLoadResult partial =
+      loadConfigString(workloadWith("    rlimits: {core: 0, nofile: x, nproc: 9}\n"), kFile);
+  REQUIRE(partial.errors.size() == 1);
+  REQUIRE(partial.config.workloads[0].rlimits.size() == 2);
+  CHECK(partial.config.workloads[0].rlimits[1].resource == RLIMIT_NPROC);
+}
+
+TEST_CASE("config: oom_score_adj is an integer from -1000 to 1000") {
+  CHECK(configOf(workloadWith("    oom_score_adj: -1000\n")).workloads[0].oom_score_adj == -1000);
+  CHECK(configOf(workloadWith("    oom_score_adj: 1000\n")).workloads[0].oom_score_adj == 1000);
+  CHECK(configOf(workloadWith("    oom_score_adj: 0\n")).workloads[0].oom_score_adj == 0);
+  CHECK(errorOf(workloadWith("    oom_score_adj: 1001\n")) ==
+        "vigie.yaml:4:20: workloads[0].oom_score_adj: expected an integer between -1000 and "
+        "1000, got \"1001\"");
+  CHECK(errorOf(workloadWith("    oom_score_adj: -1001\n")) ==
+        "vigie.yaml:4:20: workloads[0].oom_score_adj: expected an integer between -1000 and "
+        "1000, got \"-1001\"");
+  CHECK(errorOf(workloadWith("    oom_score_adj: low\n")) ==
+        "vigie.yaml:4:20: workloads[0].oom_score_adj: expected an integer between -1000 and "
+        "1000, got \"low\"");
+}
+
+TEST_CASE("config: output file and journal") {
+  auto outputOf = [](const std::string& value) {
+    return configOf(workloadWith("    output: " + value + "\n")).workloads[0].output;
+  };
+  CHECK_FALSE(outputOf("{file: false}").file.enabled);
+  CHECK(outputOf("{file: false}").file.max_size == 10 * 1024 * 1024);
+  CHECK(outputOf("{file: true}").file == OutputFileSpec{});
+  CHECK(outputOf("{file: }").file == OutputFileSpec{});
+  CHECK(outputOf("{file: {}}").file == OutputFileSpec{});
+  const OutputSpec custom =
+      outputOf("{tail: 4KiB, file: {max_size: 1MiB, max_files: 10}, journal: true}");
+  CHECK(custom.tail == 4096);
+  CHECK(custom.file.enabled);
+  CHECK(custom.file.max_size == 1024 * 1024);
+  CHECK(custom.file.max_files == 10);
+  CHECK(custom.journal);
+  CHECK(outputOf("{file: {max_size: 4KiB, max_files: 1}}").file == OutputFileSpec{true, 4096, 1});
+  CHECK(outputOf("{file: {max_files: 100}}").file.max_files == 100);
+  CHECK_FALSE(outputOf("{journal: false}").journal);
+  CHECK(outputOf("{journal: True}").journal);
+
+  CHECK(errorOf(workloadWith("    output: {file: {max_size: 4095}}\n")) ==
+        "vigie.yaml:4:31: workloads[0].output.file.max_size: 4095 is too small (expected at "
+        "least 4KiB)");
+  CHECK(errorOf(workloadWith("    output: {file: {max_size: 1x}}\n")) ==
+        "vigie.yaml:4:31: workloads[0].output.file.max_size: invalid size \"1x\": expected a "
+        "whole number of bytes, optionally followed by B, KiB, MiB, GiB, kB, MB or GB");
+  CHECK(errorOf(workloadWith("    output: {file: {max_files: 0}}\n")) ==
+        "vigie.yaml:4:32: workloads[0].output.file.max_files: expected an integer between 1 and "
+        "100, got \"0\"");
+  CHECK(errorOf(workloadWith("    output: {file: {max_files: 101}}\n")) ==
+        "vigie.yaml:4:32: workloads[0].output.file.max_files: expected an integer between 1 and "
+        "100, got \"101\"");
+  CHECK(errorOf(workloadWith("    output: {file: yes}\n")) ==
+        "vigie.yaml:4:20: workloads[0].output.file: expected true, false or a map with max_size "
+        "and max_files, got \"yes\"");
+  CHECK(errorOf(workloadWith("    output: {file: [a]}\n")) ==
+        "vigie.yaml:4:20: workloads[0].output.file: expected true, false or a map with max_size "
+        "and max_files");
+  CHECK(errorOf(workloadWith("    output: {file: {max_file: 2}}\n")) ==
+        "vigie.yaml:4:21: unknown key \"max_file\" in workloads[0].output.file (did you mean "
+        "\"max_files\"?)");
+  CHECK(errorOf(workloadWith("    output: {file: {max_files: 2, max_files: 3}}\n")) ==
+        "vigie.yaml:4:35: duplicate key \"max_files\" (first at line 4)");
+  CHECK(errorOf(workloadWith("    output: {journal: yes}\n")) ==
+        "vigie.yaml:4:23: workloads[0].output.journal: expected true or false, got \"yes\"");
+  CHECK(errorOf(workloadWith("    output: {journal: {}}\n")) ==
+        "vigie.yaml:4:23: workloads[0].output.journal: expected true or false");
+  CHECK(errorOf(workloadWith("    output: {jornal: true}\n")) ==
+        "vigie.yaml:4:14: unknown key \"jornal\" in workloads[0].output (did you mean "
+        "\"journal\"?)");
+  // A bad tail no longer hides errors in the keys after it.
+  CHECK(errorsOf(workloadWith("    output: {tail: 1, journal: 2}\n")) ==
+        std::vector<std::string>{
+            "vigie.yaml:4:20: workloads[0].output.tail: 1 is out of range (expected between "
+            "1KiB and 64MiB)",
+            "vigie.yaml:4:32: workloads[0].output.journal: expected true or false, got \"2\"",
+        });
+}
+
+TEST_CASE("config: storage sets the state dir budget") {
+  const AgentConfig config = configOf("storage:\n  max_use: 2GiB\n  keep_free: 1GB\n");
+  CHECK(config.storage.max_use == uint64_t{2} << 30);
+  CHECK(config.storage.keep_free == 1'000'000'000);
+  const AgentConfig partial = configOf("storage: {keep_free: 0}\nworkloads: []\n");
+  CHECK(partial.storage.max_use == uint64_t{1} << 30);
+  CHECK(partial.storage.keep_free == 0);
+  CHECK(configOf("storage:\n").storage.max_use == uint64_t{1} << 30);
+
+  CHECK(errorOf("storage: {max_use: lots}\n") ==
+        "vigie.yaml:1:20: storage.max_use: invalid size \"lots\": expected a whole number of "
+        "bytes, optionally followed by B, KiB, MiB, GiB, kB, MB or GB");
+  CHECK(errorOf("storage: {keep_free: [1]}\n") ==
+        "vigie.yaml:1:22: storage.keep_free: expected a size such as 64KiB");
+  CHECK(errorOf("storage: 1GiB\n") == "vigie.yaml:1:10: storage: expected a map");
+  CHECK(errorOf("storage:\n  keep_fre: 1GiB\n") ==
+        "vigie.yaml:2:3: unknown key \"keep_fre\" in storage (did you mean \"keep_free\"?)");
+  CHECK(errorOf("storage: {max_use: 1GiB}\nstorage: {max_use: 2GiB}\n") ==
+        "vigie.yaml:2:1: duplicate key \"storage\" (first at line 1)");
+}
+
+TEST_CASE("config: the new keys are suggested for near misses") {
+  CHECK(errorOf(workloadWith("    usr: nobody\n")) ==
+        "vigie.yaml:4:5: unknown key \"usr\" in workload \"web\" (did you mean \"user\"?)");
+  CHECK(errorOf(workloadWith("    gruop: nogroup\n")) ==
+        "vigie.yaml:4:5: unknown key \"gruop\" in workload \"web\" (did you mean \"group\"?)");
+  CHECK(errorOf(workloadWith("    umaks: \"022\"\n")) ==
+        "vigie.yaml:4:5: unknown key \"umaks\" in workload \"web\" (did you mean \"umask\"?)");
+  CHECK(errorOf(workloadWith("    rlimit: {}\n")) ==
+        "vigie.yaml:4:5: unknown key \"rlimit\" in workload \"web\" (did you mean \"rlimits\"?)");
+  CHECK(errorOf(workloadWith("    oom_score_ajd: 1\n")) ==
+        "vigie.yaml:4:5: unknown key \"oom_score_ajd\" in workload \"web\" (did you mean "
+        "\"oom_score_adj\"?)");
+  CHECK(errorOf("includes: []\n") ==
+        "vigie.yaml:1:1: unknown key \"includes\" at top level (did you mean \"include\"?)");
+  CHECK(errorOf("storge: {}\n") ==
+        "vigie.yaml:1:1: unknown key \"storge\" at top level (did you mean \"storage\"?)");
 }
 
 // A scratch directory removed at the end of the test.

@@ -46,7 +46,7 @@ TEST_CASE("event loop: timers fire in deadline order, each once") {
   CHECK(fired.size() == 3);
 }
 
-TEST_CASE("event loop: a disabled or destroyed timer never fires; re-arming moves it") {
+TEST_CASE("event loop: a disabled or destroyed timer never fires, re-arming moves it") {
   auto loop = makeLoop();
   int fired = 0;
   const MonoTime now = loop->monotonicNow();

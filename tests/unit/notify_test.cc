@@ -13,6 +13,7 @@
 #include "agent/supervisor/supervisor.h"
 #include "tests/fakes/fake_dispatcher.h"
 #include "tests/fakes/fake_spawner.h"
+#include "tests/fakes/specs.h"
 
 namespace vigie {
 namespace {
@@ -91,7 +92,7 @@ TEST_CASE("notify: status summary names non-zero counts in a fixed order") {
   CHECK(counts({S::kRunning, S::kStopped}).total() == 2);
 }
 
-TEST_CASE("notify: READY=1 carries the status; STOPPING=1 is its own message") {
+TEST_CASE("notify: READY=1 carries the status, STOPPING=1 is its own message") {
   Fixture f;
   f.notifier.ready("2 units: 2 running");
   f.notifier.stopping();
@@ -312,17 +313,10 @@ class CountingObserver final : public UnitObserver {
   int ended = 0;
 };
 
-WorkloadSpec workload(const std::string& name, const std::string& arg = "v1") {
-  WorkloadSpec spec;
-  spec.name = name;
-  spec.exec = {"/usr/bin/app", arg};
-  return spec;
-}
+using testing::configOf;
 
-AgentConfig configOf(std::vector<WorkloadSpec> specs) {
-  AgentConfig config;
-  config.workloads = std::move(specs);
-  return config;
+WorkloadSpec workload(const std::string& name, const std::string& arg = "v1") {
+  return testing::testWorkload(name, arg);
 }
 
 struct AgentFixture {

@@ -4,6 +4,7 @@
 #include "agent/supervisor/supervisor.h"
 #include "tests/fakes/fake_dispatcher.h"
 #include "tests/fakes/fake_spawner.h"
+#include "tests/fakes/specs.h"
 
 namespace vigie {
 namespace {
@@ -21,17 +22,10 @@ class NullObserver final : public UnitObserver {
                        bool) override {}
 };
 
-WorkloadSpec workload(const std::string& name, const std::string& arg = "v1") {
-  WorkloadSpec spec;
-  spec.name = name;
-  spec.exec = {"/usr/bin/app", arg};
-  return spec;
-}
+using testing::configOf;
 
-AgentConfig configOf(std::vector<WorkloadSpec> specs) {
-  AgentConfig config;
-  config.workloads = std::move(specs);
-  return config;
+WorkloadSpec workload(const std::string& name, const std::string& arg = "v1") {
+  return testing::testWorkload(name, arg);
 }
 
 struct Fixture {
@@ -50,7 +44,7 @@ struct Fixture {
   Supervisor supervisor;
 };
 
-TEST_CASE("reload: unchanged units keep their process; policy changes apply in place") {
+TEST_CASE("reload: unchanged units keep their process, policy changes apply in place") {
   Fixture f;
   f.supervisor.load(configOf({workload("a"), workload("b")}));
   f.supervisor.startAll();

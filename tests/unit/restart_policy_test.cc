@@ -174,7 +174,7 @@ TEST_CASE("tracker: restarts spread wider than the interval never hit the limit"
   }
 }
 
-TEST_CASE("tracker: burst 0 turns the limit off; backoff max 0 makes every restart immediate") {
+TEST_CASE("tracker: burst 0 turns the limit off, backoff max 0 makes every restart immediate") {
   RestartSpec spec;
   spec.backoff.initial = 0s;
   spec.backoff.max = 0s;

@@ -55,7 +55,7 @@ WorkloadSpec workload(const std::string& name) {
   return spec;
 }
 
-TEST_CASE("unit: first restart is immediate, no timer; then backoff through the timer") {
+TEST_CASE("unit: first restart is immediate, no timer, then backoff through the timer") {
   Fixture f;
   Unit& unit = f.add(workload("web"));
   unit.start();

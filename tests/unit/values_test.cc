@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdint>
 #include <initializer_list>
@@ -253,6 +255,36 @@ TEST_CASE("ConfigError::format prints file, line and column when known") {
   CHECK(formatted("a.yaml", 0, 0, "No such file or directory") ==
         "a.yaml: No such file or directory");
   CHECK(formatted("", 0, 0, "bad") == "bad");
+}
+
+TEST_CASE("parseUmask reads octal digits up to 0777") {
+  auto umaskOf = [](const std::string& text) {
+    Result<uint32_t> parsed = parseUmask(text);
+    REQUIRE_MESSAGE(parsed.ok(), text);
+    return *parsed;
+  };
+  CHECK(umaskOf("0027") == 027);
+  CHECK(umaskOf("027") == 027);
+  CHECK(umaskOf("22") == 022);
+  CHECK(umaskOf("0") == 0);
+  CHECK(umaskOf("777") == 0777);
+  CHECK(umaskOf("0000000777") == 0777);
+  for (const char* bad : {"", "8", "0028", "1000", "0o22", "-22", "+22", " 22", "22 ", "0x1f",
+                          "99999999999999999999999"}) {
+    Result<uint32_t> parsed = parseUmask(bad);
+    REQUIRE_MESSAGE(!parsed.ok(), bad);
+    CHECK(parsed.error().message ==
+          "invalid umask \"" + std::string(bad) +
+              "\": expected an octal number from 0000 to 0777, such as 0027");
+  }
+}
+
+TEST_CASE("rlimitName names resource limits as the config does") {
+  CHECK(rlimitName(RLIMIT_NOFILE) == "nofile");
+  CHECK(rlimitName(RLIMIT_AS) == "as");
+  CHECK(rlimitName(RLIMIT_SIGPENDING) == "sigpending");
+  CHECK(rlimitName(RLIMIT_STACK) == "stack");
+  CHECK(rlimitName(999) == "rlimit 999");
 }
 
 }  // namespace

@@ -1,0 +1,190 @@
+#include "agent/api/proto_convert.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace vigie {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::floor;
+using std::chrono::nanoseconds;
+using std::chrono::seconds;
+
+void fillPressureLine(const PressureLineSample& line, v1::PressureLine* out) {
+  out->set_avg10(static_cast<float>(line.avg10));
+  out->set_avg60(static_cast<float>(line.avg60));
+  out->set_avg300(static_cast<float>(line.avg300));
+  *out->mutable_total() = toDuration(line.total);
+}
+
+void fillPressure(const PressureSample& pressure, v1::Pressure* out) {
+  fillPressureLine(pressure.some, out->mutable_some());
+  if (pressure.full) {
+    fillPressureLine(*pressure.full, out->mutable_full());
+  }
+}
+
+}  // namespace
+
+google::protobuf::Timestamp toTimestamp(WallTime time) {
+  const nanoseconds since_epoch = duration_cast<nanoseconds>(time.time_since_epoch());
+  const seconds whole = floor<seconds>(since_epoch);
+  google::protobuf::Timestamp out;
+  out.set_seconds(whole.count());
+  out.set_nanos(static_cast<int32_t>((since_epoch - whole).count()));
+  return out;
+}
+
+google::protobuf::Duration toDuration(Duration duration) {
+  const seconds whole = duration_cast<seconds>(duration);  // truncates toward zero
+  google::protobuf::Duration out;
+  out.set_seconds(whole.count());
+  out.set_nanos(static_cast<int32_t>((duration - whole).count()));
+  return out;
+}
+
+v1::UnitState toProto(UnitState state) {
+  switch (state) {
+    case UnitState::kStopped:
+      return v1::UNIT_STATE_STOPPED;
+    case UnitState::kStarting:
+      return v1::UNIT_STATE_STARTING;
+    case UnitState::kRunning:
+      return v1::UNIT_STATE_RUNNING;
+    case UnitState::kStopping:
+      return v1::UNIT_STATE_STOPPING;
+    case UnitState::kBackingOff:
+      return v1::UNIT_STATE_BACKING_OFF;
+    case UnitState::kFailed:
+      return v1::UNIT_STATE_FAILED;
+    case UnitState::kExited:
+      return v1::UNIT_STATE_EXITED;
+  }
+  return v1::UNIT_STATE_UNSPECIFIED;
+}
+
+v1::ExitKind toProto(ExitView::Kind kind) {
+  switch (kind) {
+    case ExitView::Kind::kExited:
+      return v1::EXIT_KIND_EXITED;
+    case ExitView::Kind::kKilled:
+      return v1::EXIT_KIND_KILLED;
+    case ExitView::Kind::kDumped:
+      return v1::EXIT_KIND_DUMPED;
+    case ExitView::Kind::kLost:
+      return v1::EXIT_KIND_LOST;
+    case ExitView::Kind::kSpawnFailed:
+      return v1::EXIT_KIND_SPAWN_FAILED;
+  }
+  return v1::EXIT_KIND_UNSPECIFIED;
+}
+
+v1::RestartPolicy toProto(RestartPolicyKind policy) {
+  switch (policy) {
+    case RestartPolicyKind::kAlways:
+      return v1::RESTART_POLICY_ALWAYS;
+    case RestartPolicyKind::kOnFailure:
+      return v1::RESTART_POLICY_ON_FAILURE;
+    case RestartPolicyKind::kNever:
+      return v1::RESTART_POLICY_NEVER;
+  }
+  return v1::RESTART_POLICY_UNSPECIFIED;
+}
+
+void fillExit(const ExitView& exit, v1::ExitDetails* out) {
+  out->set_kind(toProto(exit.kind));
+  out->set_code(exit.code);
+  out->set_signal(exit.signal);
+  out->set_success(exit.success);
+  out->set_spawn_error(exit.spawn_error);
+  out->set_description(exit.description);
+  *out->mutable_time() = toTimestamp(exit.at);
+  if (exit.kind == ExitView::Kind::kSpawnFailed) {
+    return;  // it never ran: no runtime, no usage.
+  }
+  *out->mutable_runtime() = toDuration(exit.runtime);
+  v1::ResourceUsage* usage = out->mutable_usage();
+  *usage->mutable_user_cpu() = toDuration(exit.user_cpu);
+  *usage->mutable_system_cpu() = toDuration(exit.system_cpu);
+  usage->set_max_rss_bytes(exit.max_rss_bytes);
+}
+
+void fillInstance(const InstanceView& instance, v1::Instance* out) {
+  out->set_id(instance.id);
+  out->set_pid(instance.pid);
+  *out->mutable_start_time() = toTimestamp(instance.started);
+  if (instance.exit) {
+    fillExit(*instance.exit, out->mutable_exit());
+  }
+}
+
+void fillUnit(const UnitEntry& unit, const ClockMapping& clock, size_t max_instances,
+              v1::Unit* out) {
+  const UnitView& view = unit.view;
+  out->set_name(view.name);
+  out->set_revision(unit.revision);
+  out->set_state(toProto(view.state));
+  out->set_pid(view.pid);
+  if (view.next_start) {
+    *out->mutable_next_start_time() = toTimestamp(clock.toWall(*view.next_start));
+  }
+  out->set_stopped_by_operator(view.stopped_by_operator);
+  out->set_restart_count(view.restart_count);
+  out->set_total_restarts(view.total_restarts);
+  out->set_failed_starts(view.failed_starts);
+  const size_t count = std::min(max_instances, view.instances.size());
+  for (size_t i = view.instances.size() - count; i < view.instances.size(); ++i) {
+    fillInstance(view.instances[i], out->add_instances());
+  }
+}
+
+void fillUnitConfig(const UnitConfigView& config, v1::UnitConfig* out) {
+  for (const std::string& arg : config.exec) {
+    out->add_exec(arg);
+  }
+  out->set_cwd(config.cwd);
+  out->set_user(config.user);
+  out->set_group(config.group);
+  out->set_restart_policy(toProto(config.restart_policy));
+  v1::SourceLocation* source = out->mutable_source();
+  source->set_file(config.file);
+  source->set_line(static_cast<uint32_t>(std::max(config.line, 0)));
+  source->set_column(static_cast<uint32_t>(std::max(config.column, 0)));
+}
+
+void fillUsage(const UsageSample& usage, v1::NodeUsage* out) {
+  if (usage.uptime) {
+    *out->mutable_uptime() = toDuration(*usage.uptime);
+  }
+  if (usage.load) {
+    v1::LoadAverage* load = out->mutable_load();
+    load->set_load1(static_cast<float>(usage.load->one));
+    load->set_load5(static_cast<float>(usage.load->five));
+    load->set_load15(static_cast<float>(usage.load->fifteen));
+  }
+  if (usage.memory) {
+    v1::MemoryUsage* memory = out->mutable_memory();
+    memory->set_total_bytes(usage.memory->total_bytes);
+    memory->set_available_bytes(usage.memory->available_bytes);
+    memory->set_swap_total_bytes(usage.memory->swap_total_bytes);
+    memory->set_swap_free_bytes(usage.memory->swap_free_bytes);
+  }
+  if (usage.cpu_pressure) {
+    fillPressure(*usage.cpu_pressure, out->mutable_cpu_pressure());
+  }
+  if (usage.memory_pressure) {
+    fillPressure(*usage.memory_pressure, out->mutable_memory_pressure());
+  }
+  if (usage.io_pressure) {
+    fillPressure(*usage.io_pressure, out->mutable_io_pressure());
+  }
+  if (usage.state_disk) {
+    v1::DiskUsage* disk = out->mutable_state_disk();
+    disk->set_path(usage.state_disk->path);
+    disk->set_total_bytes(usage.state_disk->total_bytes);
+    disk->set_available_bytes(usage.state_disk->available_bytes);
+  }
+}
+
+}  // namespace vigie

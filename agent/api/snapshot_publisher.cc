@@ -1,0 +1,121 @@
+#include "agent/api/snapshot_publisher.h"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <random>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+namespace vigie {
+namespace {
+
+// Drops tombstones past the limits, oldest first, and raises the diff floor past them.
+bool pruneTombstones(NodeSnapshot& next, const TombstoneLimits& limits, MonoTime now) {
+  size_t drop = 0;
+  while (drop < next.tombstones.size()) {
+    const Tombstone& oldest = next.tombstones[drop];
+    const bool too_many = next.tombstones.size() - drop > limits.max_count;
+    const bool too_old = now - oldest.removed_at >= limits.max_age;
+    if (!too_many && !too_old) {
+      break;
+    }
+    next.oldest_diffable = std::max(next.oldest_diffable, oldest.revision);
+    ++drop;
+  }
+  next.tombstones.erase(next.tombstones.begin(),
+                        next.tombstones.begin() + static_cast<std::ptrdiff_t>(drop));
+  return drop > 0;
+}
+
+}  // namespace
+
+uint64_t newAgentEpoch() {
+  uint64_t epoch = 0;
+  while (epoch == 0) {
+    if (getrandom(&epoch, sizeof(epoch), 0) != static_cast<ssize_t>(sizeof(epoch))) {
+      std::random_device device;
+      epoch = (uint64_t{device()} << 32) ^ device();
+    }
+  }
+  return epoch;
+}
+
+SnapshotPublisher::SnapshotPublisher(uint64_t epoch, TombstoneLimits limits) : limits_(limits) {
+  auto first = std::make_shared<NodeSnapshot>();
+  first->epoch = epoch;
+  latest_ = std::move(first);
+  published_ = latest_;
+}
+
+NodeSnapshotPtr SnapshotPublisher::current() const {
+  std::lock_guard<std::mutex> lock(published_mutex_);
+  return published_;
+}
+
+bool SnapshotPublisher::publish(std::vector<UnitView> units, ClockMapping clock) {
+  const NodeSnapshot& previous = *latest_;
+  std::unordered_map<std::string_view, const UnitEntry*> before;
+  before.reserve(previous.units.size());
+  for (const UnitEntry& entry : previous.units) {
+    before.emplace(entry.view.name, &entry);
+  }
+
+  auto next = std::make_shared<NodeSnapshot>();
+  next->epoch = previous.epoch;
+  next->oldest_diffable = previous.oldest_diffable;
+  next->clock = clock;
+  const uint64_t revision = previous.revision + 1;
+  bool changed = false;
+
+  next->units.reserve(units.size());
+  for (UnitView& view : units) {
+    auto it = before.find(view.name);
+    uint64_t unit_revision = revision;
+    if (it != before.end()) {
+      if (it->second->view == view) {
+        unit_revision = it->second->revision;  // unchanged: keeps the revision it had.
+      }
+      before.erase(it);
+    }
+    changed = changed || unit_revision == revision;
+    next->units.push_back(UnitEntry{std::move(view), unit_revision});
+  }
+
+  // A name that is back supersedes its tombstone: the caller gets the unit as a replacement.
+  std::unordered_set<std::string_view> present;
+  present.reserve(next->units.size());
+  for (const UnitEntry& entry : next->units) {
+    present.insert(entry.view.name);
+  }
+  next->tombstones.reserve(previous.tombstones.size() + before.size());
+  for (const Tombstone& tombstone : previous.tombstones) {
+    if (present.count(tombstone.name) == 0) {
+      next->tombstones.push_back(tombstone);
+    }
+  }
+  // What is left in `before` is gone; keep the previous order for the new tombstones.
+  for (const UnitEntry& entry : previous.units) {
+    if (before.count(entry.view.name) > 0) {
+      next->tombstones.push_back(Tombstone{entry.view.name, revision, clock.mono});
+      changed = true;
+    }
+  }
+
+  const bool pruned = pruneTombstones(*next, limits_, clock.mono);
+  if (!changed && !pruned) {
+    return false;
+  }
+  next->revision = changed ? revision : previous.revision;
+  latest_ = std::move(next);
+  NodeSnapshotPtr replaced;  // the old snapshot is released outside the lock.
+  {
+    std::lock_guard<std::mutex> lock(published_mutex_);
+    replaced = std::exchange(published_, latest_);
+  }
+  return true;
+}
+
+}  // namespace vigie
