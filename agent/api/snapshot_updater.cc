@@ -6,7 +6,7 @@ namespace vigie {
 
 SnapshotUpdater::SnapshotUpdater(UnitObserver& next, Dispatcher& dispatcher,
                                  SnapshotPublisher& publisher)
-    : next_(next), dispatcher_(dispatcher), publisher_(publisher) {}
+    : ForwardingObserver(next), dispatcher_(dispatcher), publisher_(publisher) {}
 
 SnapshotUpdater::~SnapshotUpdater() {
   *alive_ = false;
@@ -31,27 +31,6 @@ void SnapshotUpdater::publishNow() {
   }
   publisher_.publish(buildUnitViews(*supervisor_),
                      ClockMapping{dispatcher_.monotonicNow(), dispatcher_.wallNow()});
-}
-
-void SnapshotUpdater::onStateChanged(const Unit& unit, UnitState from, UnitState to) {
-  next_.onStateChanged(unit, from, to);
-  requestPublish();
-}
-
-void SnapshotUpdater::onInstanceStarted(const Unit& unit, const InstanceRecord& instance) {
-  next_.onInstanceStarted(unit, instance);
-  requestPublish();
-}
-
-void SnapshotUpdater::onSpawnFailed(const Unit& unit, const InstanceRecord& instance) {
-  next_.onSpawnFailed(unit, instance);
-  requestPublish();
-}
-
-void SnapshotUpdater::onInstanceEnded(const Unit& unit, const InstanceRecord& instance,
-                                      const RestartDecision& decision, bool stopping) {
-  next_.onInstanceEnded(unit, instance, decision, stopping);
-  requestPublish();
 }
 
 }  // namespace vigie

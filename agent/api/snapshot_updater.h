@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "agent/api/snapshot_publisher.h"
+#include "agent/supervisor/forwarding_observer.h"
 #include "agent/supervisor/supervisor.h"
 #include "agent/supervisor/unit.h"
 #include "vigie/dispatcher.h"
@@ -16,7 +17,7 @@ namespace vigie {
 //
 // Changes that come with no unit event (the first load, a reload that adds or drops units) need
 // a requestPublish() from the caller. Loop thread only.
-class SnapshotUpdater final : public UnitObserver {
+class SnapshotUpdater final : public ForwardingObserver {
  public:
   SnapshotUpdater(UnitObserver& next, Dispatcher& dispatcher, SnapshotPublisher& publisher);
   SnapshotUpdater(const SnapshotUpdater&) = delete;
@@ -30,14 +31,10 @@ class SnapshotUpdater final : public UnitObserver {
   // Builds the views and publishes now.
   void publishNow();
 
-  void onStateChanged(const Unit& unit, UnitState from, UnitState to) override;
-  void onInstanceStarted(const Unit& unit, const InstanceRecord& instance) override;
-  void onSpawnFailed(const Unit& unit, const InstanceRecord& instance) override;
-  void onInstanceEnded(const Unit& unit, const InstanceRecord& instance,
-                       const RestartDecision& decision, bool stopping) override;
+  // Every unit event may change what the API shows.
+  void afterEvent(const Unit& /*unit*/) override { requestPublish(); }
 
  private:
-  UnitObserver& next_;
   Dispatcher& dispatcher_;
   SnapshotPublisher& publisher_;
   const Supervisor* supervisor_ = nullptr;

@@ -14,7 +14,7 @@ UnitCounts countUnits(const Supervisor& supervisor) {
 }
 
 StatusObserver::StatusObserver(UnitObserver& next, SystemdNotifier& notifier)
-    : next_(next), notifier_(notifier) {}
+    : ForwardingObserver(next), notifier_(notifier) {}
 
 std::string StatusObserver::summary() const {
   return formatStatusSummary(supervisor_ != nullptr ? countUnits(*supervisor_) : UnitCounts{});
@@ -28,21 +28,8 @@ void StatusObserver::refresh() {
 }
 
 void StatusObserver::onStateChanged(const Unit& unit, UnitState from, UnitState to) {
-  next_.onStateChanged(unit, from, to);
+  ForwardingObserver::onStateChanged(unit, from, to);
   refresh();
-}
-
-void StatusObserver::onInstanceStarted(const Unit& unit, const InstanceRecord& instance) {
-  next_.onInstanceStarted(unit, instance);
-}
-
-void StatusObserver::onSpawnFailed(const Unit& unit, const InstanceRecord& instance) {
-  next_.onSpawnFailed(unit, instance);
-}
-
-void StatusObserver::onInstanceEnded(const Unit& unit, const InstanceRecord& instance,
-                                     const RestartDecision& decision, bool stopping) {
-  next_.onInstanceEnded(unit, instance, decision, stopping);
 }
 
 }  // namespace vigie

@@ -4,6 +4,7 @@
 
 #include "agent/notify/status_summary.h"
 #include "agent/notify/systemd_notifier.h"
+#include "agent/supervisor/forwarding_observer.h"
 #include "agent/supervisor/supervisor.h"
 #include "agent/supervisor/unit.h"
 
@@ -18,7 +19,7 @@ UnitCounts countUnits(const Supervisor& supervisor);
 //
 // The supervisor takes its observer in its constructor, so it is given to track() afterwards;
 // until then there is nothing to summarize.
-class StatusObserver final : public UnitObserver {
+class StatusObserver final : public ForwardingObserver {
  public:
   StatusObserver(UnitObserver& next, SystemdNotifier& notifier);
 
@@ -30,13 +31,8 @@ class StatusObserver final : public UnitObserver {
   void refresh();
 
   void onStateChanged(const Unit& unit, UnitState from, UnitState to) override;
-  void onInstanceStarted(const Unit& unit, const InstanceRecord& instance) override;
-  void onSpawnFailed(const Unit& unit, const InstanceRecord& instance) override;
-  void onInstanceEnded(const Unit& unit, const InstanceRecord& instance,
-                       const RestartDecision& decision, bool stopping) override;
 
  private:
-  UnitObserver& next_;
   SystemdNotifier& notifier_;
   const Supervisor* supervisor_ = nullptr;
 };

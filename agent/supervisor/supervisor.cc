@@ -8,7 +8,7 @@ namespace vigie {
 Supervisor::Supervisor(Dispatcher& dispatcher, ProcessSpawner& spawner, UnitObserver& observer,
                        std::function<double()> jitter, std::vector<std::string> base_env,
                        OutputRouter* output_router)
-    : observer_(observer),
+    : ForwardingObserver(observer),
       context_{dispatcher, spawner, *this, std::move(jitter), std::move(base_env), output_router} {}
 
 std::vector<std::string> Supervisor::workloadBaseEnv(char** environ_entries) {
@@ -134,7 +134,7 @@ void Supervisor::checkAllStopped() {
 }
 
 void Supervisor::onStateChanged(const Unit& unit, UnitState from, UnitState to) {
-  observer_.onStateChanged(unit, from, to);
+  ForwardingObserver::onStateChanged(unit, from, to);
   if (unit.settled() && !retiring_.empty()) {
     // Not from inside the unit's own call stack: it is still running its transition.
     context_.dispatcher.post([this] {
@@ -143,19 +143,6 @@ void Supervisor::onStateChanged(const Unit& unit, UnitState from, UnitState to) 
     });
   }
   checkAllStopped();
-}
-
-void Supervisor::onInstanceStarted(const Unit& unit, const InstanceRecord& instance) {
-  observer_.onInstanceStarted(unit, instance);
-}
-
-void Supervisor::onSpawnFailed(const Unit& unit, const InstanceRecord& instance) {
-  observer_.onSpawnFailed(unit, instance);
-}
-
-void Supervisor::onInstanceEnded(const Unit& unit, const InstanceRecord& instance,
-                                 const RestartDecision& decision, bool stopping) {
-  observer_.onInstanceEnded(unit, instance, decision, stopping);
 }
 
 }  // namespace vigie

@@ -5,13 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "agent/supervisor/forwarding_observer.h"
 #include "agent/supervisor/unit.h"
 #include "vigie/config.h"
 
 namespace vigie {
 
 // Owns every unit. Lives on the loop thread, like everything it owns.
-class Supervisor final : public UnitObserver {
+class Supervisor final : public ForwardingObserver {
  public:
   // `output_router` (optional) receives the units' output for log files and journald; it must
   // outlive the supervisor.
@@ -44,15 +45,10 @@ class Supervisor final : public UnitObserver {
   static std::vector<std::string> workloadBaseEnv(char** environ_entries);
 
   void onStateChanged(const Unit& unit, UnitState from, UnitState to) override;
-  void onInstanceStarted(const Unit& unit, const InstanceRecord& instance) override;
-  void onSpawnFailed(const Unit& unit, const InstanceRecord& instance) override;
-  void onInstanceEnded(const Unit& unit, const InstanceRecord& instance,
-                       const RestartDecision& decision, bool stopping) override;
 
  private:
   void checkAllStopped();
 
-  UnitObserver& observer_;
   UnitContext context_;
   void retireSettledUnits();
 

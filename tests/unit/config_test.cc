@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "vigie/config.h"
+#include "tests/fakes/temp_dir.h"
 
 // Lets failed checks on lists of errors print the errors.
 template <>
@@ -811,36 +812,9 @@ TEST_CASE("config: the new keys are suggested for near misses") {
 }
 
 // A scratch directory removed at the end of the test.
-class TempDir {
+class TempDir : public testing::TempDir {
  public:
-  TempDir() {
-    std::string pattern = "/tmp/vigie-config-test-XXXXXX";
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    for (const std::string& file : files_) {
-      ::unlink(file.c_str());
-    }
-    ::rmdir(path_.c_str());
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string write(const std::string& name, const std::string& text, mode_t mode = 0644) {
-    const std::string file = path_ + "/" + name;
-    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    REQUIRE(fd >= 0);
-    files_.push_back(file);
-    REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
-    ::close(fd);
-    return file;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  std::vector<std::string> files_;
+  TempDir() : testing::TempDir("vigie-config-test") {}
 };
 
 TEST_CASE("loadConfigFile reads a file and names it in errors") {

@@ -12,30 +12,16 @@
 #include "agent/logs/journal_sink.h"
 #include "agent/logs/log_router.h"
 #include "agent/logs/rotating_file.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace vigie {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+class TempDir : public testing::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "vigie-logs-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+  TempDir() : testing::TempDir("vigie-logs") {}
 };
 
 class NoJournal final : public JournalSink {
