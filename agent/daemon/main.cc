@@ -2,11 +2,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <filesystem>
-#include <fmt/core.h>
 #include <random>
-#include <spdlog/spdlog.h>
 
 #include "agent/daemon/unit_logger.h"
 #include "agent/event/event_loop.h"
@@ -108,8 +108,7 @@ int runAgent(const Options& options) {
   const ConfigLoadResult loaded = loadConfigFile(options.config);
   if (!loaded.ok()) {
     printErrors(loaded);
-    spdlog::critical("invalid configuration {}: {} error(s)", options.config,
-                     loaded.errors.size());
+    spdlog::critical("invalid configuration {}: {} error(s)", options.config, loaded.errors.size());
     return 1;
   }
   std::error_code ec;
@@ -147,9 +146,9 @@ int runAgent(const Options& options) {
 
   UnitLogger logger;
   StatusObserver observer(logger, notifier);
-  Supervisor supervisor(dispatcher, **spawner, observer,
-                        [&] { return uniform(random_engine); },
-                        Supervisor::workloadBaseEnv(environ), &log_router);
+  Supervisor supervisor(
+      dispatcher, **spawner, observer, [&] { return uniform(random_engine); },
+      Supervisor::workloadBaseEnv(environ), &log_router);
   observer.track(supervisor);
 
   TimerPtr orphan_timer = dispatcher.createTimer([&] {
@@ -168,8 +167,7 @@ int runAgent(const Options& options) {
       }
       stopping = true;
       notifier.stopping();
-      spdlog::info("{} received: stopping {} unit(s)", signalName(sig),
-                   supervisor.units().size());
+      spdlog::info("{} received: stopping {} unit(s)", signalName(sig), supervisor.units().size());
       supervisor.stopAll([&] { dispatcher.exit(); });
     } else if (sig == SIGHUP && !stopping) {
       if (auto storage = reloadConfig(options.config, supervisor)) {
@@ -230,8 +228,7 @@ int main(int argc, char** argv) {
   }
   vigie::setupAgentLogging(spdlog::level::from_str(options.log_level), *backend);
   if (check->count() > 0) {
-    return vigie::checkConfig(options.check_config.empty() ? options.config
-                                                           : options.check_config);
+    return vigie::checkConfig(options.check_config.empty() ? options.config : options.check_config);
   }
   return vigie::runAgent(options);
 }

@@ -27,10 +27,10 @@ void UnitLogger::onSpawnFailed(const Unit& unit, const InstanceRecord& instance)
 
 void UnitLogger::onInstanceEnded(const Unit& unit, const InstanceRecord& instance,
                                  const RestartDecision& decision, bool stopping) {
-  const std::string how =
-      instance.exit ? instance.exit->describe() + " after " +
-                          roughly(instance.exit->at_mono - instance.started_mono)
-                    : std::string("failed start");
+  const std::string how = instance.exit
+                              ? instance.exit->describe() + " after " +
+                                    roughly(instance.exit->at_mono - instance.started_mono)
+                              : std::string("failed start");
   if (stopping) {
     spdlog::info("{}: instance {} ended ({}), stopped", unit.name(), instance.id, how);
     return;
@@ -39,9 +39,9 @@ void UnitLogger::onInstanceEnded(const Unit& unit, const InstanceRecord& instanc
     case RestartDecision::Action::kDone:
       spdlog::info("{}: instance {} ended ({}), not restarting (policy {})", unit.name(),
                    instance.id, how,
-                   unit.spec().restart.policy == RestartPolicyKind::kNever ? "never"
+                   unit.spec().restart.policy == RestartPolicyKind::kNever       ? "never"
                    : unit.spec().restart.policy == RestartPolicyKind::kOnFailure ? "on-failure"
-                                                                                  : "always");
+                                                                                 : "always");
       return;
     case RestartDecision::Action::kRestartNow:
       spdlog::warn("{}: instance {} ended ({}), restarting now", unit.name(), instance.id, how);

@@ -99,8 +99,12 @@ EventLoop::~EventLoop() {
   timer_watch_.reset();
 }
 
-MonoTime EventLoop::monotonicNow() const { return std::chrono::steady_clock::now(); }
-WallTime EventLoop::wallNow() const { return std::chrono::system_clock::now(); }
+MonoTime EventLoop::monotonicNow() const {
+  return std::chrono::steady_clock::now();
+}
+WallTime EventLoop::wallNow() const {
+  return std::chrono::system_clock::now();
+}
 
 TimerPtr EventLoop::createTimer(Callback on_fire) {
   return std::make_unique<TimerImpl>(*this, std::move(on_fire));
@@ -166,14 +170,14 @@ Status EventLoop::watchSignals(const sigset_t& signals, SignalCallback on_signal
   }
   signal_watch_.reset();
   signal_fd_ = std::move(fd);
-  signal_watch_ = watchFd(signal_fd_.get(), kFdReadable,
-                          [this, on_signal = std::move(on_signal)](uint32_t) {
-                            signalfd_siginfo info{};
-                            while (::read(signal_fd_.get(), &info, sizeof(info)) ==
-                                   static_cast<ssize_t>(sizeof(info))) {
-                              on_signal(info);
-                            }
-                          });
+  signal_watch_ =
+      watchFd(signal_fd_.get(), kFdReadable, [this, on_signal = std::move(on_signal)](uint32_t) {
+        signalfd_siginfo info{};
+        while (::read(signal_fd_.get(), &info, sizeof(info)) ==
+               static_cast<ssize_t>(sizeof(info))) {
+          on_signal(info);
+        }
+      });
   if (!signal_watch_) {
     return Error::fromErrno("epoll_ctl(signalfd)");
   }

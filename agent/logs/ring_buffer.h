@@ -14,8 +14,8 @@ class RingBuffer {
   explicit RingBuffer(size_t capacity) : capacity_(capacity) {}
 
   void append(std::string_view data);
-  std::string contents() const;              // oldest byte first.
-  std::string lastLines(size_t count) const; // the last `count` lines, whole ones first.
+  std::string contents() const;               // oldest byte first.
+  std::string lastLines(size_t count) const;  // the last `count` lines, whole ones first.
 
   size_t size() const { return data_.size(); }
   size_t capacity() const { return capacity_; }

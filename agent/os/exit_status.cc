@@ -14,8 +14,8 @@ std::string ExitStatus::describe() const {
     return "exit status lost";
   }
   const char* abbrev = sigabbrev_np(signal);
-  std::string text = "signal " + (abbrev != nullptr ? "SIG" + std::string(abbrev)
-                                                    : std::to_string(signal));
+  std::string text =
+      "signal " + (abbrev != nullptr ? "SIG" + std::string(abbrev) : std::to_string(signal));
   if (kind == Kind::kDumped) {
     text += " (core dumped)";
   }

@@ -4,11 +4,11 @@
 #include <linux/close_range.h>
 #include <sched.h>
 #include <sys/mman.h>
-#include "agent/os/pidfd.h"
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "agent/os/pidfd.h"
 
 #include <cstring>
 #include <fstream>
@@ -243,8 +243,8 @@ class LinuxProcess final : public Process {
     ::kill(-pid_, SIGKILL);
     struct rusage usage {};
     info = siginfo_t{};
-    if (::syscall(SYS_waitid, P_PIDFD, pidfd_.get(), &info, WEXITED | WNOHANG | __WALL,
-                  &usage) != 0) {
+    if (::syscall(SYS_waitid, P_PIDFD, pidfd_.get(), &info, WEXITED | WNOHANG | __WALL, &usage) !=
+        0) {
       return;
     }
     ExitStatus status;
@@ -334,8 +334,8 @@ Result<std::unique_ptr<LinuxProcessSpawner>> LinuxProcessSpawner::create(Dispatc
       sigaddset(&reset, sig);
     }
   }
-  return std::unique_ptr<LinuxProcessSpawner>(new LinuxProcessSpawner(
-      dispatcher, std::move(dev_null), stack, kChildStackSize, reset));
+  return std::unique_ptr<LinuxProcessSpawner>(
+      new LinuxProcessSpawner(dispatcher, std::move(dev_null), stack, kChildStackSize, reset));
 }
 
 LinuxProcessSpawner::LinuxProcessSpawner(Dispatcher& dispatcher, UniqueFd dev_null, void* stack,
@@ -346,7 +346,9 @@ LinuxProcessSpawner::LinuxProcessSpawner(Dispatcher& dispatcher, UniqueFd dev_nu
       stack_size_(stack_size),
       reset_signals_(reset_signals) {}
 
-LinuxProcessSpawner::~LinuxProcessSpawner() { ::munmap(stack_, stack_size_); }
+LinuxProcessSpawner::~LinuxProcessSpawner() {
+  ::munmap(stack_, stack_size_);
+}
 
 Result<ProcessPtr> LinuxProcessSpawner::spawn(const SpawnSpec& spec,
                                               Process::ExitCallback on_exit) {
@@ -403,8 +405,8 @@ Result<ProcessPtr> LinuxProcessSpawner::spawn(const SpawnSpec& spec,
   char* stack_top = static_cast<char*>(stack_) + stack_size_;
   // Our children are watched through pidfds; SIGCHLD (which exec makes every child send) only
   // wakes the orphan reaper, which skips tracked pids.
-  const pid_t pid = ::clone(childMain, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
-                            &args, &pidfd);
+  const pid_t pid =
+      ::clone(childMain, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
   if (pid < 0) {
     return Error::fromErrno("clone");
   }
@@ -413,13 +415,13 @@ Result<ProcessPtr> LinuxProcessSpawner::spawn(const SpawnSpec& spec,
     // The child is gone already: reap it so it leaves no zombie.
     siginfo_t info{};
     ::waitid(static_cast<idtype_t>(P_PIDFD), pidfd_owner.get(), &info, WEXITED | __WALL);
-    return Error{std::string(args.failed_step) + " " + *path + ": " +
-                     std::strerror(args.failed_errno),
-                 args.failed_errno};
+    return Error{
+        std::string(args.failed_step) + " " + *path + ": " + std::strerror(args.failed_errno),
+        args.failed_errno};
   }
-  auto process = std::make_unique<LinuxProcess>(dispatcher_, tracked_, pid, std::move(pidfd_owner),
-                                                std::move(out.read), std::move(err.read),
-                                                std::move(on_exit));
+  auto process =
+      std::make_unique<LinuxProcess>(dispatcher_, tracked_, pid, std::move(pidfd_owner),
+                                     std::move(out.read), std::move(err.read), std::move(on_exit));
   if (auto watched = process->watch(); !watched) {
     process->signal(SIGKILL).ok();
     return watched.error();

@@ -32,7 +32,7 @@ class LinuxProcessSpawner final : public ProcessSpawner {
   UniqueFd dev_null_;
   void* stack_;  // the child's stack, reused: only one child at a time runs on it.
   size_t stack_size_;
-  sigset_t reset_signals_;  // signals whose disposition the child resets to SIG_DFL.
+  sigset_t reset_signals_;             // signals whose disposition the child resets to SIG_DFL.
   std::unordered_set<pid_t> tracked_;  // started and not yet reaped.
 };
 

@@ -73,8 +73,7 @@ int reapOrphans(const std::function<bool(pid_t)>& is_tracked) {
   // Fast path: peek at the exited children one at a time without reaping.
   for (;;) {
     siginfo_t info{};
-    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) != 0 ||
-        info.si_pid == 0) {
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) != 0 || info.si_pid == 0) {
       return reaped;
     }
     if (is_tracked(info.si_pid)) {

@@ -3,10 +3,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
-#include "agent/os/pidfd.h"
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include "agent/os/pidfd.h"
 
 #include <cerrno>
 #include <cstdio>

@@ -14,13 +14,13 @@ Status prepareAgentProcess();
 
 // Kernel features probed once at start; vigie needs pidfd (5.3+) and runs on 5.4.
 struct KernelFeatures {
-  std::string release;           // uname -r
-  bool pidfd = false;            // pidfd_open, CLONE_PIDFD, waitid(P_PIDFD)
-  bool clone3 = false;           // needed for CLONE_INTO_CGROUP
-  bool close_range = false;      // else the child relies on CLOEXEC alone
-  bool cgroup_kill = false;      // cgroup.kill (5.14+)
+  std::string release;       // uname -r
+  bool pidfd = false;        // pidfd_open, CLONE_PIDFD, waitid(P_PIDFD)
+  bool clone3 = false;       // needed for CLONE_INTO_CGROUP
+  bool close_range = false;  // else the child relies on CLOEXEC alone
+  bool cgroup_kill = false;  // cgroup.kill (5.14+)
 
-  std::string summary() const;   // "pidfd=yes clone3=yes close_range=yes cgroup.kill=no"
+  std::string summary() const;  // "pidfd=yes clone3=yes close_range=yes cgroup.kill=no"
 };
 
 KernelFeatures probeKernelFeatures();

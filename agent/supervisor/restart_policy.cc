@@ -28,7 +28,7 @@ ExitKind classifyExit(const WorkloadSpec& spec, const ExitStatus& status) {
   }
   const auto& ok = spec.success_exit_codes;
   return std::find(ok.begin(), ok.end(), status.code) != ok.end() ? ExitKind::kSuccess
-                                                                   : ExitKind::kFailure;
+                                                                  : ExitKind::kFailure;
 }
 
 bool RestartTracker::shouldRestart(ExitKind kind) const {

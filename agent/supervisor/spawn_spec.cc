@@ -9,14 +9,16 @@
 namespace vigie {
 namespace {
 
-std::string envKey(const std::string& entry) { return entry.substr(0, entry.find('=')); }
+std::string envKey(const std::string& entry) {
+  return entry.substr(0, entry.find('='));
+}
 
 // Sets name=value, replacing an existing entry of that name.
 void setEnv(std::vector<std::string>& env, const std::string& name, const std::string& value) {
   std::string entry = name;
   entry.append("=").append(value);
-  auto it = std::find_if(env.begin(), env.end(),
-                         [&](const std::string& e) { return envKey(e) == name; });
+  auto it =
+      std::find_if(env.begin(), env.end(), [&](const std::string& e) { return envKey(e) == name; });
   if (it != env.end()) {
     *it = std::move(entry);
   } else {

@@ -78,10 +78,9 @@ void Unit::replaceSpec(WorkloadSpec spec) {
 
 Unit::Reconfigured Unit::reconfigure(WorkloadSpec spec) {
   if (!processDefinitionDiffers(spec_, spec)) {
-    const bool same = spec.restart == spec_.restart &&
-                      spec.success_exit_codes == spec_.success_exit_codes &&
-                      spec.stop == spec_.stop && spec.output == spec_.output &&
-                      spec.history == spec_.history;
+    const bool same =
+        spec.restart == spec_.restart && spec.success_exit_codes == spec_.success_exit_codes &&
+        spec.stop == spec_.stop && spec.output == spec_.output && spec.history == spec_.history;
     spec_ = std::move(spec);
     tracker_.setSpec(spec_.restart);
     return same ? Reconfigured::kUnchanged : Reconfigured::kUpdatedInPlace;
@@ -190,13 +189,12 @@ void Unit::spawnInstance() {
   if (!spawn_spec_error_.empty()) {
     prepareSpawnSpec();  // the user database may have changed since.
   }
-  auto process =
-      spawn_spec_error_.empty()
-          ? context_.spawner.spawn(spawn_spec_,
-                                   [this, &instance](const ExitStatus& status) {
-                                     onInstanceExit(instance, status);
-                                   })
-          : Result<ProcessPtr>(Error{spawn_spec_error_, ENOENT});
+  auto process = spawn_spec_error_.empty()
+                     ? context_.spawner.spawn(spawn_spec_,
+                                              [this, &instance](const ExitStatus& status) {
+                                                onInstanceExit(instance, status);
+                                              })
+                     : Result<ProcessPtr>(Error{spawn_spec_error_, ENOENT});
   if (!process) {
     instance.spawn_error = process.error().message;
     ++failed_starts_;
@@ -208,12 +206,12 @@ void Unit::spawnInstance() {
   instance.pid = instance.process->pid();
   instance.start_ticks = instance.process->startTicks();
   Dispatcher& dispatcher = context_.dispatcher;
-  instance.stdout_reader =
-      std::make_unique<OutputReader>(dispatcher, UniqueFd(instance.process->takeStdout()),
-                                     instance.stdout_tail, forwardTo(OutputStream::kStdout, instance.id));
-  instance.stderr_reader =
-      std::make_unique<OutputReader>(dispatcher, UniqueFd(instance.process->takeStderr()),
-                                     instance.stderr_tail, forwardTo(OutputStream::kStderr, instance.id));
+  instance.stdout_reader = std::make_unique<OutputReader>(
+      dispatcher, UniqueFd(instance.process->takeStdout()), instance.stdout_tail,
+      forwardTo(OutputStream::kStdout, instance.id));
+  instance.stderr_reader = std::make_unique<OutputReader>(
+      dispatcher, UniqueFd(instance.process->takeStderr()), instance.stderr_tail,
+      forwardTo(OutputStream::kStderr, instance.id));
   if (output_) {
     output_->instanceStarted(instance.id, instance.pid);
   }

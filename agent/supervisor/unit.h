@@ -37,8 +37,8 @@ struct UnitContext {
   Dispatcher& dispatcher;
   ProcessSpawner& spawner;
   UnitObserver& observer;
-  std::function<double()> jitter;       // uniform in [0, 1)
-  std::vector<std::string> base_env;    // the agent's environment minus systemd's variables.
+  std::function<double()> jitter;         // uniform in [0, 1)
+  std::vector<std::string> base_env;      // the agent's environment minus systemd's variables.
   OutputRouter* output_router = nullptr;  // log files and journald; null: tails only.
 };
 
@@ -88,13 +88,13 @@ class Unit {
 
   UnitContext& context_;
   WorkloadSpec spec_;
-  SpawnSpec spawn_spec_;  // prepared once: nothing is computed between exit and restart.
+  SpawnSpec spawn_spec_;          // prepared once: nothing is computed between exit and restart.
   std::string spawn_spec_error_;  // why spawn_spec_ could not be prepared (unknown user...).
   UnitState state_ = UnitState::kStopped;
   RestartTracker tracker_;
   Duration pending_delay_{};
   std::unique_ptr<UnitOutput> output_;  // files and journald, across instances.
-  TimerPtr timer_;  // backoff, slow retry or stop timeout, as the state says.
+  TimerPtr timer_;                      // backoff, slow retry or stop timeout, as the state says.
   std::deque<std::unique_ptr<InstanceRecord>> instances_;
   InstanceRecord* current_ = nullptr;
   uint64_t next_instance_id_ = 1;

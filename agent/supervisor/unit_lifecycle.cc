@@ -16,7 +16,9 @@ struct Row {
   UnitTransition on[kEvents];
 };
 
-constexpr UnitTransition ignore(S s) { return {s, A::kIgnore}; }
+constexpr UnitTransition ignore(S s) {
+  return {s, A::kIgnore};
+}
 
 // Rows: current state. Columns, in UnitEvent order:
 //   kStart | kStop | kSpawned | kEndedDone | kEndedRestartNow | kEndedRestartLater | kEndedFail |
@@ -25,31 +27,67 @@ constexpr UnitTransition ignore(S s) { return {s, A::kIgnore}; }
 // never spawned). While stopping, any end means stopped: an operator's stop wins over the policy.
 constexpr std::array<Row, kStates> kTable{{
     // kStopped
-    {{{S::kStarting, A::kSpawn}, ignore(S::kStopped), ignore(S::kStopped), ignore(S::kStopped),
-      ignore(S::kStopped), ignore(S::kStopped), ignore(S::kStopped), ignore(S::kStopped)}},
+    {{{S::kStarting, A::kSpawn},
+      ignore(S::kStopped),
+      ignore(S::kStopped),
+      ignore(S::kStopped),
+      ignore(S::kStopped),
+      ignore(S::kStopped),
+      ignore(S::kStopped),
+      ignore(S::kStopped)}},
     // kStarting
-    {{ignore(S::kStarting), {S::kStopping, A::kSendStopSignal}, {S::kRunning, A::kNone},
-      {S::kExited, A::kNone}, {S::kStarting, A::kSpawn}, {S::kBackingOff, A::kArmRestartTimer},
-      {S::kFailed, A::kArmRetryTimer}, ignore(S::kStarting)}},
+    {{ignore(S::kStarting),
+      {S::kStopping, A::kSendStopSignal},
+      {S::kRunning, A::kNone},
+      {S::kExited, A::kNone},
+      {S::kStarting, A::kSpawn},
+      {S::kBackingOff, A::kArmRestartTimer},
+      {S::kFailed, A::kArmRetryTimer},
+      ignore(S::kStarting)}},
     // kRunning
-    {{ignore(S::kRunning), {S::kStopping, A::kSendStopSignal}, ignore(S::kRunning),
-      {S::kExited, A::kNone}, {S::kStarting, A::kSpawn}, {S::kBackingOff, A::kArmRestartTimer},
-      {S::kFailed, A::kArmRetryTimer}, ignore(S::kRunning)}},
+    {{ignore(S::kRunning),
+      {S::kStopping, A::kSendStopSignal},
+      ignore(S::kRunning),
+      {S::kExited, A::kNone},
+      {S::kStarting, A::kSpawn},
+      {S::kBackingOff, A::kArmRestartTimer},
+      {S::kFailed, A::kArmRetryTimer},
+      ignore(S::kRunning)}},
     // kStopping
-    {{ignore(S::kStopping), ignore(S::kStopping), ignore(S::kStopping),
-      {S::kStopped, A::kCancelTimer}, {S::kStopped, A::kCancelTimer},
-      {S::kStopped, A::kCancelTimer}, {S::kStopped, A::kCancelTimer}, {S::kStopping, A::kKill}}},
+    {{ignore(S::kStopping),
+      ignore(S::kStopping),
+      ignore(S::kStopping),
+      {S::kStopped, A::kCancelTimer},
+      {S::kStopped, A::kCancelTimer},
+      {S::kStopped, A::kCancelTimer},
+      {S::kStopped, A::kCancelTimer},
+      {S::kStopping, A::kKill}}},
     // kBackingOff
-    {{{S::kStarting, A::kSpawn}, {S::kStopped, A::kCancelTimer}, ignore(S::kBackingOff),
-      ignore(S::kBackingOff), ignore(S::kBackingOff), ignore(S::kBackingOff),
-      ignore(S::kBackingOff), {S::kStarting, A::kSpawn}}},
+    {{{S::kStarting, A::kSpawn},
+      {S::kStopped, A::kCancelTimer},
+      ignore(S::kBackingOff),
+      ignore(S::kBackingOff),
+      ignore(S::kBackingOff),
+      ignore(S::kBackingOff),
+      ignore(S::kBackingOff),
+      {S::kStarting, A::kSpawn}}},
     // kFailed
-    {{{S::kStarting, A::kSpawn}, {S::kStopped, A::kCancelTimer}, ignore(S::kFailed),
-      ignore(S::kFailed), ignore(S::kFailed), ignore(S::kFailed), ignore(S::kFailed),
+    {{{S::kStarting, A::kSpawn},
+      {S::kStopped, A::kCancelTimer},
+      ignore(S::kFailed),
+      ignore(S::kFailed),
+      ignore(S::kFailed),
+      ignore(S::kFailed),
+      ignore(S::kFailed),
       {S::kStarting, A::kSpawn}}},
     // kExited
-    {{{S::kStarting, A::kSpawn}, {S::kStopped, A::kNone}, ignore(S::kExited),
-      ignore(S::kExited), ignore(S::kExited), ignore(S::kExited), ignore(S::kExited),
+    {{{S::kStarting, A::kSpawn},
+      {S::kStopped, A::kNone},
+      ignore(S::kExited),
+      ignore(S::kExited),
+      ignore(S::kExited),
+      ignore(S::kExited),
+      ignore(S::kExited),
       ignore(S::kExited)}},
 }};
 

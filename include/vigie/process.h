@@ -32,10 +32,10 @@ struct ResourceLimit {
 };
 
 struct SpawnSpec {
-  std::vector<std::string> argv;  // argv[0] may be a bare name: looked up in PATH.
-  std::vector<std::string> env;   // complete environment, "KEY=value".
-  std::string cwd;                // empty: inherit.
-  bool capture_output = true;     // stdout/stderr to pipes (else /dev/null).
+  std::vector<std::string> argv;           // argv[0] may be a bare name: looked up in PATH.
+  std::vector<std::string> env;            // complete environment, "KEY=value".
+  std::string cwd;                         // empty: inherit.
+  bool capture_output = true;              // stdout/stderr to pipes (else /dev/null).
   std::optional<Credentials> credentials;  // unset: run as the agent's user.
   uint32_t umask = 022;
   std::vector<ResourceLimit> rlimits;

@@ -5,8 +5,8 @@
 namespace vigie {
 
 using Duration = std::chrono::nanoseconds;
-using MonoTime = std::chrono::steady_clock::time_point;   // CLOCK_MONOTONIC
-using WallTime = std::chrono::system_clock::time_point;   // CLOCK_REALTIME
+using MonoTime = std::chrono::steady_clock::time_point;  // CLOCK_MONOTONIC
+using WallTime = std::chrono::system_clock::time_point;  // CLOCK_REALTIME
 
 using namespace std::chrono_literals;  // NOLINT(google-build-using-namespace): 250ms reads best.
 

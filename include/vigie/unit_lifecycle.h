@@ -16,26 +16,26 @@ enum class UnitState {
 };
 
 enum class UnitEvent {
-  kStart,           // operator or agent start.
-  kStop,            // operator or agent stop.
-  kSpawned,         // the process started.
-  kEndedDone,       // the instance ended (or failed to spawn); policy: do not restart.
-  kEndedRestartNow, // ... policy: restart at once.
-  kEndedRestartLater, // ... policy: restart after a backoff delay.
-  kEndedFail,       // ... policy: start limit hit.
-  kTimerFired,      // backoff, slow retry or stop timeout.
+  kStart,              // operator or agent start.
+  kStop,               // operator or agent stop.
+  kSpawned,            // the process started.
+  kEndedDone,          // the instance ended (or failed to spawn); policy: do not restart.
+  kEndedRestartNow,    // ... policy: restart at once.
+  kEndedRestartLater,  // ... policy: restart after a backoff delay.
+  kEndedFail,          // ... policy: start limit hit.
+  kTimerFired,         // backoff, slow retry or stop timeout.
 };
 
 // What the unit does as part of a transition.
 enum class UnitAction {
   kNone,
-  kSpawn,              // start a new instance now.
-  kSendStopSignal,     // stop.signal to the group, arm the stop timer.
-  kKill,               // SIGKILL to the group.
-  kArmRestartTimer,    // arm the timer to the backoff delay.
-  kArmRetryTimer,      // arm the timer to the slow retry period.
+  kSpawn,            // start a new instance now.
+  kSendStopSignal,   // stop.signal to the group, arm the stop timer.
+  kKill,             // SIGKILL to the group.
+  kArmRestartTimer,  // arm the timer to the backoff delay.
+  kArmRetryTimer,    // arm the timer to the slow retry period.
   kCancelTimer,
-  kIgnore,             // the event means nothing in this state (logged at debug level).
+  kIgnore,  // the event means nothing in this state (logged at debug level).
 };
 
 struct UnitTransition {

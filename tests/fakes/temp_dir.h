@@ -14,8 +14,7 @@ namespace vigie::testing {
 class TempDir {
  public:
   explicit TempDir(const std::string& prefix = "vigie-test") {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
     REQUIRE(::mkdtemp(pattern.data()) != nullptr);
     path_ = pattern;
   }

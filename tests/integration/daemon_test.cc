@@ -34,7 +34,9 @@ bool hasPrefix(const std::vector<std::string>& lines, const std::string& prefix)
                      [&](const std::string& line) { return line.rfind(prefix, 0) == 0; });
 }
 
-std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+std::string quoted(const std::string& text) {
+  return "\"" + text + "\"";
+}
 
 // `exec: [...]` running test_workload with `args`.
 std::string helperExec(const std::vector<std::string>& args) {
@@ -68,10 +70,10 @@ uint64_t writtenBytes(pid_t pid) {
 TEST_CASE("vigied --check-config: 0 for a valid file and file:line:col errors for an invalid one") {
   TempDir dir;
   const std::string good = dir.file("good.yaml");
-  writeFile(good, "workloads:\n"
-                  "  - name: ok\n" +
-                      helperExec({"exit", "0"}) +
-                      "    restart: {policy: on-failure}\n");
+  writeFile(good,
+            "workloads:\n"
+            "  - name: ok\n" +
+                helperExec({"exit", "0"}) + "    restart: {policy: on-failure}\n");
   {
     DaemonProcess check(dir, {.args = {"--check-config", good}});
     REQUIRE(check.waitExit());
@@ -81,13 +83,14 @@ TEST_CASE("vigied --check-config: 0 for a valid file and file:line:col errors fo
   }
 
   const std::string bad = dir.file("bad.yaml");
-  writeFile(bad, "workloads:\n"                // 1
-                 "  - name: bad\n"             // 2
-                 "    exec: [\"/bin/true\"]\n"  // 3
-                 "    restart:\n"              // 4
-                 "      policy: sometimes\n"   // 5, the value at column 15
-                 "    stop:\n"                 // 6
-                 "      timeout: soon\n");     // 7, the value at column 16
+  writeFile(bad,
+            "workloads:\n"                 // 1
+            "  - name: bad\n"              // 2
+            "    exec: [\"/bin/true\"]\n"  // 3
+            "    restart:\n"               // 4
+            "      policy: sometimes\n"    // 5, the value at column 15
+            "    stop:\n"                  // 6
+            "      timeout: soon\n");      // 7, the value at column 16
   DaemonProcess check(dir, {.args = {"--check-config", bad}});
   REQUIRE(check.waitExit());
   const std::string errors = check.stderrText();
@@ -112,15 +115,16 @@ TEST_CASE("vigied flood: memory stays bounded and another unit keeps being resta
   TempDir dir;
   const std::string pidfile = dir.file("crash.pids");
   const std::string config = dir.file("vigie.yaml");
-  writeFile(config, "workloads:\n"
-                    "  - name: flood\n" +
-                        helperExec({"flood"}) +
-                        "    output: {tail: 64KiB}\n"
-                        "  - name: crash\n" +
-                        helperExec({"pidfile", pidfile}) +
-                        "    restart:\n"
-                        "      backoff: {initial: 0s, max: 0s}\n"
-                        "      limit: {burst: 0}\n");
+  writeFile(config,
+            "workloads:\n"
+            "  - name: flood\n" +
+                helperExec({"flood"}) +
+                "    output: {tail: 64KiB}\n"
+                "  - name: crash\n" +
+                helperExec({"pidfile", pidfile}) +
+                "    restart:\n"
+                "      backoff: {initial: 0s, max: 0s}\n"
+                "      limit: {burst: 0}\n");
   DaemonProcess vigied(dir, {.args = daemonArgs(dir, config)});
   REQUIRE_MESSAGE(vigied.waitForLog(" flood: instance 1 started, pid "), vigied.stderrText());
   const pid_t flood_pid = loggedPid(vigied.stderrText(), "flood", 1);
@@ -146,14 +150,15 @@ TEST_CASE("vigied flood: memory stays bounded and another unit keeps being resta
     REQUIRE(::kill(pids.back(), SIGKILL) == 0);
     ++kills;
     REQUIRE_MESSAGE(pollUntil([&] { return readPids(pidfile).size() == pids.size() + 1; }),
-                    "no restart after kill " << kills << "\n" << vigied.stderrText());
+                    "no restart after kill " << kills << "\n"
+                                             << vigied.stderrText());
     sample();
     std::this_thread::sleep_for(200ms);
     sample();
   }
 
-  INFO("peak VmRSS " << peak / 1024 << " KiB over " << samples << " samples, bound "
-                     << bound / 1024 << " KiB");
+  INFO("peak VmRSS " << peak / 1024 << " KiB over " << samples << " samples, bound " << bound / 1024
+                     << " KiB");
   CHECK(peak > 0);
   CHECK(peak < bound);
   CHECK(vigied.running());
@@ -174,11 +179,12 @@ TEST_CASE("vigied missing binary: logs failed to start and keeps the other unit 
   TempDir dir;
   const std::string pidfile = dir.file("steady.pids");
   const std::string config = dir.file("vigie.yaml");
-  writeFile(config, "workloads:\n"
-                    "  - name: ghost\n"
-                    "    exec: [\"vigie-no-such-binary-xyz\"]\n"
-                    "  - name: steady\n" +
-                        helperExec({"pidfile", pidfile}));
+  writeFile(config,
+            "workloads:\n"
+            "  - name: ghost\n"
+            "    exec: [\"vigie-no-such-binary-xyz\"]\n"
+            "  - name: steady\n" +
+                helperExec({"pidfile", pidfile}));
   DaemonProcess vigied(dir, {.args = daemonArgs(dir, config)});
   REQUIRE_MESSAGE(vigied.waitForLog(" ghost: instance 1 failed to start: "), vigied.stderrText());
   REQUIRE(pollUntil([&] { return readPids(pidfile).size() == 1; }));
@@ -205,21 +211,20 @@ TEST_CASE("vigied SIGTERM: every unit is stopped in parallel and vigied exits 0"
   const std::string ready_a = dir.file("a.ready");
   const std::string ready_b = dir.file("b.ready");
   const std::string config = dir.file("vigie.yaml");
-  writeFile(config, "workloads:\n"
-                    "  - name: stubborn-a\n" +
-                        helperExec({"ignore-term", ready_a}) +
-                        "    stop: {timeout: 1s}\n"
-                        "  - name: stubborn-b\n" +
-                        helperExec({"ignore-term", ready_b}) +
-                        "    stop: {timeout: 1s}\n");
+  writeFile(config,
+            "workloads:\n"
+            "  - name: stubborn-a\n" +
+                helperExec({"ignore-term", ready_a}) +
+                "    stop: {timeout: 1s}\n"
+                "  - name: stubborn-b\n" +
+                helperExec({"ignore-term", ready_b}) + "    stop: {timeout: 1s}\n");
   std::vector<std::string> args = daemonArgs(dir, config);
   args.insert(args.end(), {"--log-level", "debug"});
   DaemonProcess vigied(dir, {.args = args});
   // Both ignore SIGTERM once their file is written.
-  REQUIRE_MESSAGE(pollUntil([&] {
-    return readPids(ready_a).size() == 1 && readPids(ready_b).size() == 1;
-  }),
-                  vigied.stderrText());
+  REQUIRE_MESSAGE(
+      pollUntil([&] { return readPids(ready_a).size() == 1 && readPids(ready_b).size() == 1; }),
+      vigied.stderrText());
   const pid_t pid_a = readPids(ready_a).front();
   const pid_t pid_b = readPids(ready_b).front();
   UniqueFd pidfd_a(pidfdOpen(pid_a, 0));
@@ -260,16 +265,16 @@ TEST_CASE("vigied child environment: no systemd variables and no leaked fd but t
   const std::string env_file = dir.file("environ");
   const std::string fds_file = dir.file("fds");
   const std::string config = dir.file("vigie.yaml");
-  writeFile(config, "workloads:\n"
-                    "  - name: envdump\n" +
-                        helperExec({"environ", env_file}) +
-                        "    env:\n"
-                        "      VIGIE_UNIT_VAR: from-config\n"
-                        "      VIGIE_AGENT_VAR: overridden\n"
-                        "    restart: {policy: on-failure}\n"
-                        "  - name: fdlist\n" +
-                        helperExec({"fds", fds_file}) +
-                        "    restart: {policy: on-failure}\n");
+  writeFile(config,
+            "workloads:\n"
+            "  - name: envdump\n" +
+                helperExec({"environ", env_file}) +
+                "    env:\n"
+                "      VIGIE_UNIT_VAR: from-config\n"
+                "      VIGIE_AGENT_VAR: overridden\n"
+                "    restart: {policy: on-failure}\n"
+                "  - name: fdlist\n" +
+                helperExec({"fds", fds_file}) + "    restart: {policy: on-failure}\n");
   constexpr int kLeakedFd = 42;
   DaemonProcess vigied(dir, {.args = daemonArgs(dir, config),
                              .extra_env = {{"NOTIFY_SOCKET", dir.file("notify")},
@@ -282,15 +287,16 @@ TEST_CASE("vigied child environment: no systemd variables and no leaked fd but t
                                            {"VIGIE_AGENT_ONLY", "kept"}},
                              .inherited_fd = kLeakedFd});
   REQUIRE_MESSAGE(pollUntil([&] {
-    return ::access(env_file.c_str(), F_OK) == 0 && ::access(fds_file.c_str(), F_OK) == 0;
-  }),
+                    return ::access(env_file.c_str(), F_OK) == 0 &&
+                           ::access(fds_file.c_str(), F_OK) == 0;
+                  }),
                   vigied.stderrText());
   // vigied itself did inherit the fd, and the systemd variables: the test is meaningful.
   CHECK(readFile("/proc/" + std::to_string(vigied.pid()) + "/environ").find("NOTIFY_SOCKET=") !=
         std::string::npos);
   char target[256] = {};
-  const std::string leaked = "/proc/" + std::to_string(vigied.pid()) + "/fd/" +
-                             std::to_string(kLeakedFd);
+  const std::string leaked =
+      "/proc/" + std::to_string(vigied.pid()) + "/fd/" + std::to_string(kLeakedFd);
   CHECK(::readlink(leaked.c_str(), target, sizeof(target) - 1) > 0);
   CHECK(std::string(target) == "/dev/null");
 
@@ -326,10 +332,10 @@ TEST_CASE("vigied subreaper: an orphaned grandchild is re-parented to vigied and
   TempDir dir;
   const std::string pidfile = dir.file("orphan.pids");
   const std::string config = dir.file("vigie.yaml");
-  writeFile(config, "workloads:\n"
-                    "  - name: parent\n" +
-                        helperExec({"orphan", pidfile}) +
-                        "    restart: {policy: on-failure}\n");
+  writeFile(config,
+            "workloads:\n"
+            "  - name: parent\n" +
+                helperExec({"orphan", pidfile}) + "    restart: {policy: on-failure}\n");
   DaemonProcess vigied(dir, {.args = daemonArgs(dir, config)});
   REQUIRE_MESSAGE(pollUntil([&] { return readPids(pidfile).size() == 1; }), vigied.stderrText());
   const pid_t orphan = readPids(pidfile).front();
@@ -361,8 +367,7 @@ TEST_CASE("peer-benchmark adapter script: 20 crashes give 20 immediate restarts"
   const std::string services = dir.file("services");
   writeFile(services, helperPath() + " segv\n");
   DaemonProcess vigied(dir, {.args = {script},
-                             .extra_env = {{"PEERS_SERVICES", services},
-                                           {"VIGIED", vigiedPath()}},
+                             .extra_env = {{"PEERS_SERVICES", services}, {"VIGIED", vigiedPath()}},
                              .program = "/bin/bash"});
   REQUIRE_MESSAGE(vigied.waitForLog(" s0: instance 21 started, pid "), vigied.stderrText());
   REQUIRE(::kill(vigied.pid(), SIGTERM) == 0);

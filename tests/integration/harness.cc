@@ -89,10 +89,16 @@ bool readStat(pid_t pid, char& state, pid_t& ppid) {
 
 }  // namespace
 
-std::string helperPath() { return std::string(VIGIE_HELPERS_DIR) + "/test_workload"; }
-std::string vigiedPath() { return std::string(VIGIE_BIN_DIR) + "/vigied"; }
+std::string helperPath() {
+  return std::string(VIGIE_HELPERS_DIR) + "/test_workload";
+}
+std::string vigiedPath() {
+  return std::string(VIGIE_BIN_DIR) + "/vigied";
+}
 
-bool sanitizedBuild() { return envIs("VIGIE_SANITIZED", "1"); }
+bool sanitizedBuild() {
+  return envIs("VIGIE_SANITIZED", "1");
+}
 
 TempDir::TempDir() {
   std::string pattern = "/tmp/vigie-it-XXXXXX";
@@ -339,8 +345,8 @@ std::string RecordingObserver::stateTrail(const std::string& unit) const {
         trail += "[start#" + std::to_string(event.instance_id) + "] ";
         break;
       case ObservedEvent::Kind::kSpawnFailed:
-        trail += "[spawn-failed#" + std::to_string(event.instance_id) + ": " +
-                 event.spawn_error + "] ";
+        trail +=
+            "[spawn-failed#" + std::to_string(event.instance_id) + ": " + event.spawn_error + "] ";
         break;
       case ObservedEvent::Kind::kEnded:
         trail += "[end#" + std::to_string(event.instance_id) + " " +
@@ -552,8 +558,8 @@ bool DaemonProcess::waitForLog(const std::string& needle, Duration timeout) {
 }
 
 std::vector<std::string> daemonArgs(const TempDir& dir, const std::string& config_path) {
-  return {"--config", config_path, "--state-dir", dir.file("state"), "--socket",
-          dir.file("vigie.sock")};
+  return {"--config",        config_path, "--state-dir",
+          dir.file("state"), "--socket",  dir.file("vigie.sock")};
 }
 
 std::vector<std::string> linesContaining(const std::string& text, const std::string& needle) {

@@ -65,13 +65,12 @@ std::vector<pid_t> readPids(const std::string& path);  // one pid a line (test_w
 bool pollUntil(const std::function<bool()>& pred, Duration timeout = kWaitTimeout);
 
 // Runs `loop` until `pred` holds or `timeout` passes; returns pred() at the end.
-bool runUntil(EventLoop& loop, const std::function<bool()>& pred,
-              Duration timeout = kWaitTimeout);
+bool runUntil(EventLoop& loop, const std::function<bool()>& pred, Duration timeout = kWaitTimeout);
 
 // Process helpers.
-bool processAlive(pid_t pid);          // exists and is not a zombie.
+bool processAlive(pid_t pid);                 // exists and is not a zombie.
 std::optional<char> processState(pid_t pid);  // /proc/PID/stat state letter.
-std::optional<pid_t> parentOf(pid_t pid);      // /proc/PID/stat parent pid.
+std::optional<pid_t> parentOf(pid_t pid);     // /proc/PID/stat parent pid.
 std::vector<pid_t> childrenOf(pid_t parent);  // from /proc/*/stat, zombies included.
 // SIGKILLs and reaps every child of the test process (workloads orphaned to us, since the test
 // process is a child subreaper, and anything else left). Call only when no spawner of ours
@@ -165,7 +164,7 @@ class DaemonProcess {
     std::vector<std::string> args = {};
     std::vector<std::pair<std::string, std::string>> extra_env = {};  // set on top of ours.
     std::vector<std::string> unset_env = {};
-    int inherited_fd = -1;  // when >= 0: an fd left open (no CLOEXEC) across the exec, as this.
+    int inherited_fd = -1;     // when >= 0: an fd left open (no CLOEXEC) across the exec, as this.
     std::string program = {};  // default: vigiedPath().
   };
 

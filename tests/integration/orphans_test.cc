@@ -18,7 +18,9 @@
 namespace vigie::testing {
 namespace {
 
-bool isZombie(pid_t pid) { return processState(pid) == std::optional<char>('Z'); }
+bool isZombie(pid_t pid) {
+  return processState(pid) == std::optional<char>('Z');
+}
 
 TEST_CASE("orphan reaping takes an orphan's exit and never a tracked workload's") {
   TempDir dir;

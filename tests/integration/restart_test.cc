@@ -128,8 +128,8 @@ TEST_CASE("policy on-failure: exit 0 is not restarted but a failing exit is") {
     return ok_unit.state() == UnitState::kExited && listed_unit.state() == UnitState::kExited &&
            seen.count("failure", Kind::kStarted) >= 2;
   }),
-                  seen.stateTrail("success") << "| " << seen.stateTrail("failure") << "| "
-                                             << seen.stateTrail("listed"));
+                  seen.stateTrail("success")
+                      << "| " << seen.stateTrail("failure") << "| " << seen.stateTrail("listed"));
 
   for (Unit* unit : {&ok_unit, &listed_unit}) {
     CAPTURE(unit->name());
@@ -186,9 +186,9 @@ TEST_CASE("policy never: neither a failure nor a success nor a kill is restarted
     }
     return true;
   }),
-                  seen.stateTrail("failing") << "| " << seen.stateTrail("crashing") << "| "
-                                             << seen.stateTrail("succeeding") << "| "
-                                             << seen.stateTrail("killed"));
+                  seen.stateTrail("failing")
+                      << "| " << seen.stateTrail("crashing") << "| "
+                      << seen.stateTrail("succeeding") << "| " << seen.stateTrail("killed"));
 
   for (const auto& name : names) {
     CAPTURE(name);
@@ -249,13 +249,16 @@ TEST_CASE("backoff: the first restart is immediate and the second one backs off"
 
 TEST_CASE("peer-benchmark adapter config: 20 crashes give 20 immediate restarts") {
   // The YAML /work/shared/peers/examples/agent-vigie.sh writes for one service.
-  const std::string yaml = "workloads:\n"
-                           "  - name: s0\n"
-                           "    exec: [\"" + helperPath() + "\", \"segv\"]\n"
-                           "    restart:\n"
-                           "      policy: always\n"
-                           "      backoff: {initial: 0s, max: 0s}\n"
-                           "      limit: {burst: 0}\n";
+  const std::string yaml =
+      "workloads:\n"
+      "  - name: s0\n"
+      "    exec: [\"" +
+      helperPath() +
+      "\", \"segv\"]\n"
+      "    restart:\n"
+      "      policy: always\n"
+      "      backoff: {initial: 0s, max: 0s}\n"
+      "      limit: {burst: 0}\n";
   InProcessAgent agent;
   agent.loadYaml(yaml);
   agent.startAll();

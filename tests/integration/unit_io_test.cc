@@ -129,11 +129,13 @@ TEST_CASE("output: the tails of a dead instance hold its last lines") {
 
 TEST_CASE("output: a restarted unit keeps the tail of its ended instance (config tail 1KiB)") {
   const std::string text(600, 'y');
-  const std::string yaml = "workloads:\n"
-                           "  - name: chatty\n"
-                           "    exec: [\"" + helperPath() + "\", \"print\", \"" + text +
-                           "\", \"7\"]\n"
-                           "    output: {tail: 1KiB}\n";
+  const std::string yaml =
+      "workloads:\n"
+      "  - name: chatty\n"
+      "    exec: [\"" +
+      helperPath() + "\", \"print\", \"" + text +
+      "\", \"7\"]\n"
+      "    output: {tail: 1KiB}\n";
   InProcessAgent agent;
   agent.loadYaml(yaml);
   agent.startAll();
@@ -200,8 +202,8 @@ TEST_CASE("flood: the ring buffer stays within its capacity and other units are 
 
   // Then enough flood to wrap the buffer many times.
   constexpr uint64_t kFloodBytes = 16 * 1024 * 1024;
-  REQUIRE(agent.runUntil(
-      [&] { return sample() && flooding.stdout_tail.totalBytes() >= kFloodBytes; }));
+  REQUIRE(
+      agent.runUntil([&] { return sample() && flooding.stdout_tail.totalBytes() >= kFloodBytes; }));
   CHECK(largest <= flood.output.tail);
   CHECK(flooding.stdout_tail.size() == flood.output.tail);
   CHECK(flooding.stdout_tail.capacity() == flood.output.tail);
@@ -273,12 +275,15 @@ TEST_CASE("missing binary: a clear spawn error and the other units keep running"
 }
 
 TEST_CASE("child environment: systemd variables are dropped and unit env is added") {
-  std::vector<std::string> fake_environ{
-      "PATH=/usr/local/bin:/usr/bin:/bin", "NOTIFY_SOCKET=/run/fake/notify",
-      "WATCHDOG_USEC=5000000",             "WATCHDOG_PID=1",
-      "LISTEN_FDS=3",                      "LISTEN_PID=1",
-      "LISTEN_FDNAMES=a:b:c",              "VIGIE_KEEP=base",
-      "VIGIE_OVERRIDE=base"};
+  std::vector<std::string> fake_environ{"PATH=/usr/local/bin:/usr/bin:/bin",
+                                        "NOTIFY_SOCKET=/run/fake/notify",
+                                        "WATCHDOG_USEC=5000000",
+                                        "WATCHDOG_PID=1",
+                                        "LISTEN_FDS=3",
+                                        "LISTEN_PID=1",
+                                        "LISTEN_FDNAMES=a:b:c",
+                                        "VIGIE_KEEP=base",
+                                        "VIGIE_OVERRIDE=base"};
   std::vector<char*> entries;
   for (auto& entry : fake_environ) {
     entries.push_back(entry.data());
@@ -292,8 +297,8 @@ TEST_CASE("child environment: systemd variables are dropped and unit env is adde
   TempDir dir;
   const std::string env_file = dir.file("environ");
   std::vector<WorkloadSpec> specs;
-  const std::vector<std::string> names{"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
-                                       "LISTEN_FDS",    "LISTEN_PID",    "LISTEN_FDNAMES",
+  const std::vector<std::string> names{"NOTIFY_SOCKET", "WATCHDOG_USEC",  "WATCHDOG_PID",
+                                       "LISTEN_FDS",    "LISTEN_PID",     "LISTEN_FDNAMES",
                                        "VIGIE_KEEP",    "VIGIE_OVERRIDE", "VIGIE_UNIT"};
   for (const auto& name : names) {
     WorkloadSpec spec = helperWorkload("env-" + name, {"env", name});
@@ -353,9 +358,8 @@ TEST_CASE("child setup: stdin is /dev/null and the child leads its session with 
 
   Unit& leader = agent.unit("leader");
   Unit& lister_unit = agent.unit("lister");
-  REQUIRE(agent.runUntil([&] {
-    return readPids(pidfile).size() == 1 && lister_unit.state() == UnitState::kExited;
-  }));
+  REQUIRE(agent.runUntil(
+      [&] { return readPids(pidfile).size() == 1 && lister_unit.state() == UnitState::kExited; }));
   REQUIRE(leader.currentInstance() != nullptr);
   const pid_t pid = leader.currentInstance()->pid;
   CHECK(::getsid(pid) == pid);

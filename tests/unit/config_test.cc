@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "vigie/config.h"
 #include "tests/fakes/temp_dir.h"
+#include "vigie/config.h"
 
 // Lets failed checks on lists of errors print the errors.
 template <>

@@ -70,7 +70,8 @@ TEST_CASE("event loop: a timer in the past fires on the next turn") {
   bool fired = false;
   auto timer = loop->createTimer([&] { fired = true; });
   timer->enableAt(loop->monotonicNow() - 1s);
-  CHECK(runUntil(*loop, [&] { return fired; }, 1s));
+  CHECK(runUntil(
+      *loop, [&] { return fired; }, 1s));
 }
 
 TEST_CASE("event loop: post() from other threads runs on the loop, in order") {

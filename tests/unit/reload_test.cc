@@ -18,8 +18,7 @@ class NullObserver final : public UnitObserver {
   void onStateChanged(const Unit&, UnitState, UnitState) override {}
   void onInstanceStarted(const Unit&, const InstanceRecord&) override {}
   void onSpawnFailed(const Unit&, const InstanceRecord&) override {}
-  void onInstanceEnded(const Unit&, const InstanceRecord&, const RestartDecision&,
-                       bool) override {}
+  void onInstanceEnded(const Unit&, const InstanceRecord&, const RestartDecision&, bool) override {}
 };
 
 using testing::configOf;
@@ -29,8 +28,9 @@ WorkloadSpec workload(const std::string& name, const std::string& arg = "v1") {
 }
 
 struct Fixture {
-  Fixture() : spawner(dispatcher), supervisor(dispatcher, spawner, observer, [] { return 0.0; },
-                                              {"PATH=/bin"}) {}
+  Fixture()
+      : spawner(dispatcher),
+        supervisor(dispatcher, spawner, observer, [] { return 0.0; }, {"PATH=/bin"}) {}
   FakeProcess* processOf(const std::string& name) {
     Unit* unit = supervisor.find(name);
     REQUIRE(unit != nullptr);

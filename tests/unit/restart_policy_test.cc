@@ -5,7 +5,9 @@
 namespace vigie {
 namespace {
 
-BackoffSpec defaults() { return BackoffSpec{}; }
+BackoffSpec defaults() {
+  return BackoffSpec{};
+}
 
 TEST_CASE("backoff: the first restart is immediate, then initial * 2^(n-2) up to max") {
   const BackoffSpec b = defaults();  // 100ms initial, 30s max.
@@ -208,8 +210,7 @@ TEST_CASE("tracker: reset() forgets the history (an operator start)") {
   MonoTime now{};
   CHECK(tracker.onExit(ExitKind::kFailure, 1s, now, 0.0).action ==
         RestartDecision::Action::kRestartNow);
-  CHECK(tracker.onExit(ExitKind::kFailure, 1s, now, 0.0).action ==
-        RestartDecision::Action::kFail);
+  CHECK(tracker.onExit(ExitKind::kFailure, 1s, now, 0.0).action == RestartDecision::Action::kFail);
   tracker.reset();
   CHECK(tracker.onExit(ExitKind::kFailure, 1s, now, 0.0).action ==
         RestartDecision::Action::kRestartNow);

@@ -32,8 +32,10 @@ class RecordingObserver final : public UnitObserver {
 };
 
 struct Fixture {
-  Fixture() : spawner(dispatcher), supervisor(dispatcher, spawner, observer, [] { return 0.0; },
-                                              {"PATH=/usr/bin:/bin", "HOME=/root"}) {}
+  Fixture()
+      : spawner(dispatcher),
+        supervisor(dispatcher, spawner, observer, [] { return 0.0; },
+                   {"PATH=/usr/bin:/bin", "HOME=/root"}) {}
 
   Unit& add(WorkloadSpec spec) {
     AgentConfig config;
@@ -227,9 +229,9 @@ TEST_CASE("unit: the spawn spec is prepared once with the workload environment")
 }
 
 TEST_CASE("supervisor: workload environment drops the agent's own systemd variables") {
-  const char* entries[] = {"PATH=/bin",       "NOTIFY_SOCKET=/run/n", "WATCHDOG_USEC=1",
-                           "WATCHDOG_PID=3",  "LISTEN_FDS=2",         "LISTEN_PID=1",
-                           "LANG=C.UTF-8",    nullptr};
+  const char* entries[] = {
+      "PATH=/bin",    "NOTIFY_SOCKET=/run/n", "WATCHDOG_USEC=1", "WATCHDOG_PID=3",
+      "LISTEN_FDS=2", "LISTEN_PID=1",         "LANG=C.UTF-8",    nullptr};
   const auto env = Supervisor::workloadBaseEnv(const_cast<char**>(entries));
   CHECK(env == std::vector<std::string>{"PATH=/bin", "LANG=C.UTF-8"});
 }
