@@ -357,7 +357,8 @@ TEST_CASE("vigied subreaper: an orphaned grandchild is re-parented to vigied and
 TEST_CASE("peer-benchmark adapter script: 20 crashes give 20 immediate restarts") {
   const char* override_path = std::getenv("VIGIE_PEERS_ADAPTER");
   const std::string script =
-      override_path != nullptr ? override_path : "/work/shared/peers/examples/agent-vigie.sh";
+      override_path != nullptr ? override_path
+                               : VIGIE_SOURCE_DIR "/../shared/peers/examples/agent-vigie.sh";
   struct stat st {};
   if (::stat(script.c_str(), &st) != 0) {
     MESSAGE("skipped: no adapter script at " << script << " (set VIGIE_PEERS_ADAPTER)");
