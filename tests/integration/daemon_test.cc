@@ -34,19 +34,6 @@ bool hasPrefix(const std::vector<std::string>& lines, const std::string& prefix)
                      [&](const std::string& line) { return line.rfind(prefix, 0) == 0; });
 }
 
-std::string quoted(const std::string& text) {
-  return "\"" + text + "\"";
-}
-
-// `exec: [...]` running test_workload with `args`.
-std::string helperExec(const std::vector<std::string>& args) {
-  std::string out = "    exec: [" + quoted(helperPath());
-  for (const auto& arg : args) {
-    out += ", " + quoted(arg);
-  }
-  return out + "]\n";
-}
-
 // A pidfd names one process for good: readable once it has terminated, whoever reaps it.
 bool pidfdTerminated(int pidfd) {
   pollfd p{pidfd, POLLIN, 0};
@@ -356,9 +343,9 @@ TEST_CASE("vigied subreaper: an orphaned grandchild is re-parented to vigied and
 
 TEST_CASE("peer-benchmark adapter script: 20 crashes give 20 immediate restarts") {
   const char* override_path = std::getenv("VIGIE_PEERS_ADAPTER");
-  const std::string script =
-      override_path != nullptr ? override_path
-                               : VIGIE_SOURCE_DIR "/../shared/peers/examples/agent-vigie.sh";
+  const std::string script = override_path != nullptr ? override_path
+                                                      : VIGIE_SOURCE_DIR
+                                 "/../shared/peers/examples/agent-vigie.sh";
   struct stat st {};
   if (::stat(script.c_str(), &st) != 0) {
     MESSAGE("skipped: no adapter script at " << script << " (set VIGIE_PEERS_ADAPTER)");

@@ -37,19 +37,6 @@ size_t countOf(const std::string& haystack, const std::string& needle) {
   return count;
 }
 
-std::string quoted(const std::string& text) {
-  return "\"" + text + "\"";
-}
-
-// `    exec: [...]` running test_workload with `args`.
-std::string helperExec(const std::vector<std::string>& args) {
-  std::string out = "    exec: [" + quoted(helperPath());
-  for (const auto& arg : args) {
-    out += ", " + quoted(arg);
-  }
-  return out + "]\n";
-}
-
 // The standard black-box command line, logging to stderr whatever the host runs.
 DaemonProcess::Options daemonOptions(const TempDir& dir, const std::string& config) {
   std::vector<std::string> args = daemonArgs(dir, config);

@@ -96,6 +96,15 @@ std::string vigiedPath() {
   return std::string(VIGIE_BIN_DIR) + "/vigied";
 }
 
+std::string helperExec(const std::vector<std::string>& args) {
+  auto quoted = [](const std::string& text) { return "\"" + text + "\""; };
+  std::string out = "    exec: [" + quoted(helperPath());
+  for (const auto& arg : args) {
+    out += ", " + quoted(arg);
+  }
+  return out + "]\n";
+}
+
 bool sanitizedBuild() {
   return envIs("VIGIE_SANITIZED", "1");
 }

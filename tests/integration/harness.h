@@ -35,6 +35,8 @@ inline constexpr Duration kWaitTimeout = 15s;
 
 std::string helperPath();  // build/tests/helpers/test_workload
 std::string vigiedPath();  // build/bin/vigied
+// `    exec: [...]` (a YAML line of a workload entry) running test_workload with `args`.
+std::string helperExec(const std::vector<std::string>& args);
 
 // True when the sanitizer lane runs us (VIGIE_SANITIZED=1): memory bounds are looser there.
 bool sanitizedBuild();
