@@ -10,39 +10,6 @@
 
 namespace vigie {
 
-class EventLoop::TimerImpl final : public Timer {
- public:
-  TimerImpl(EventLoop& loop, Callback on_fire) : loop_(loop), on_fire_(std::move(on_fire)) {}
-  ~TimerImpl() override { disable(); }
-
-  void enableAt(MonoTime deadline) override {
-    disable();
-    key_ = {deadline, loop_.next_timer_seq_++};
-    loop_.timers_.emplace(key_, this);
-    enabled_ = true;
-  }
-  void disable() override {
-    if (enabled_) {
-      loop_.timers_.erase(key_);
-      enabled_ = false;
-    }
-  }
-  bool enabled() const override { return enabled_; }
-  MonoTime deadline() const override { return key_.first; }
-
-  // Called by the loop after it removed this timer from its set.
-  void fire() {
-    enabled_ = false;
-    on_fire_();
-  }
-
- private:
-  EventLoop& loop_;
-  Callback on_fire_;
-  TimerKey key_{};
-  bool enabled_ = false;
-};
-
 class EventLoop::WatchImpl final : public FdWatch {
  public:
   WatchImpl(EventLoop& loop, int fd, FdCallback on_ready)
@@ -107,7 +74,7 @@ WallTime EventLoop::wallNow() const {
 }
 
 TimerPtr EventLoop::createTimer(Callback on_fire) {
-  return std::make_unique<TimerImpl>(*this, std::move(on_fire));
+  return timers_.create(std::move(on_fire));
 }
 
 uint64_t EventLoop::addToEpoll(int fd, uint32_t interest, WatchImpl* watch) {
@@ -185,17 +152,12 @@ Status EventLoop::watchSignals(const sigset_t& signals, SignalCallback on_signal
 }
 
 void EventLoop::fireDueTimers() {
-  const MonoTime now = monotonicNow();
-  // One at a time: a callback may enable, disable or destroy any timer, including later ones.
-  while (!timers_.empty() && timers_.begin()->first.first <= now) {
-    TimerImpl* timer = timers_.begin()->second;
-    timers_.erase(timers_.begin());
-    timer->fire();
-  }
+  timers_.fireDue(monotonicNow());
 }
 
 void EventLoop::armTimerFd() {
-  if (timers_.empty()) {
+  const std::optional<MonoTime> next = timers_.earliest();
+  if (!next) {
     if (timer_fd_armed_) {
       itimerspec off{};
       ::timerfd_settime(timer_fd_.get(), 0, &off, nullptr);
@@ -203,7 +165,7 @@ void EventLoop::armTimerFd() {
     }
     return;
   }
-  const MonoTime earliest = timers_.begin()->first.first;
+  const MonoTime earliest = *next;
   if (timer_fd_armed_ && earliest == armed_deadline_) {
     return;
   }

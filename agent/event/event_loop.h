@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/event/timer_set.h"
 #include "agent/os/unique_fd.h"
 #include "vigie/dispatcher.h"
 #include "vigie/result.h"
@@ -44,9 +45,7 @@ class EventLoop final : public Dispatcher {
   void exit() { exit_requested_ = true; }
 
  private:
-  class TimerImpl;
   class WatchImpl;
-  using TimerKey = std::pair<MonoTime, uint64_t>;
 
   EventLoop(UniqueFd epoll, UniqueFd timer, UniqueFd wake);
 
@@ -64,8 +63,7 @@ class EventLoop final : public Dispatcher {
   FdWatchPtr wake_watch_;
   FdWatchPtr signal_watch_;
 
-  std::map<TimerKey, TimerImpl*> timers_;
-  uint64_t next_timer_seq_ = 0;
+  TimerSet timers_;
   MonoTime armed_deadline_{};
   bool timer_fd_armed_ = false;
 

@@ -12,6 +12,7 @@
 #include "agent/supervisor/supervisor.h"
 #include "tests/fakes/fake_dispatcher.h"
 #include "tests/fakes/fake_spawner.h"
+#include "tests/fakes/null_observer.h"
 
 namespace vigie {
 namespace {
@@ -19,13 +20,7 @@ namespace {
 using testing::FakeDispatcher;
 using testing::FakeSpawner;
 
-class NullObserver final : public UnitObserver {
- public:
-  void onStateChanged(const Unit&, UnitState, UnitState) override {}
-  void onInstanceStarted(const Unit&, const InstanceRecord&) override {}
-  void onSpawnFailed(const Unit&, const InstanceRecord&) override {}
-  void onInstanceEnded(const Unit&, const InstanceRecord&, const RestartDecision&, bool) override {}
-};
+using testing::NullObserver;
 
 WorkloadSpec workload(const std::string& name) {
   WorkloadSpec spec;

@@ -4,6 +4,7 @@
 #include "agent/supervisor/supervisor.h"
 #include "tests/fakes/fake_dispatcher.h"
 #include "tests/fakes/fake_spawner.h"
+#include "tests/fakes/null_observer.h"
 #include "tests/fakes/specs.h"
 
 namespace vigie {
@@ -13,13 +14,7 @@ using testing::FakeDispatcher;
 using testing::FakeProcess;
 using testing::FakeSpawner;
 
-class NullObserver final : public UnitObserver {
- public:
-  void onStateChanged(const Unit&, UnitState, UnitState) override {}
-  void onInstanceStarted(const Unit&, const InstanceRecord&) override {}
-  void onSpawnFailed(const Unit&, const InstanceRecord&) override {}
-  void onInstanceEnded(const Unit&, const InstanceRecord&, const RestartDecision&, bool) override {}
-};
+using testing::NullObserver;
 
 using testing::configOf;
 
