@@ -101,11 +101,58 @@ struct StorageSpec {
   uint64_t keep_free = uint64_t{512} * 1024 * 1024;     // free bytes to leave on its filesystem.
 };
 
+// Who a TLS client is allowed to be: its certificate's identity (the subject's common name, or a
+// DNS or URI subject alternative name) and what it may call.
+enum class ApiRole { kRead, kAdmin };
+
+struct ApiClientSpec {
+  std::string identity;
+  ApiRole role = ApiRole::kRead;
+  bool operator==(const ApiClientSpec&) const = default;
+};
+
+// The optional TCP listener. TLS only, and clients must present a certificate signed by
+// `client_ca` whose identity is listed in `clients`.
+struct ApiTcpSpec {
+  std::string listen;  // "host:port"
+  std::string cert;    // PEM files
+  std::string key;
+  std::string client_ca;
+  std::vector<ApiClientSpec> clients;
+  bool operator==(const ApiTcpSpec&) const = default;
+};
+
+struct ApiLimitsSpec {
+  uint64_t max_message_bytes = uint64_t{4} * 1024 * 1024;
+  uint32_t max_streams = 64;          // concurrent ReadOutput and WatchEvents streams.
+  uint32_t event_queue = 1024;        // events queued per WatchEvents stream before the cut.
+  uint64_t output_queue_bytes = uint64_t{4} * 1024 * 1024;  // per ReadOutput follow stream.
+  bool operator==(const ApiLimitsSpec&) const = default;
+};
+
+struct ApiSpec {
+  std::string socket = "/run/vigie/vigie.sock";
+  // Besides root, members of this group may call everything over the socket ("": root only).
+  std::string socket_group;
+  std::optional<ApiTcpSpec> tcp;
+  ApiLimitsSpec limits;
+  bool operator==(const ApiSpec&) const = default;
+};
+
+struct MetricsSpec {
+  std::string listen = "127.0.0.1:9464";  // "": no HTTP endpoint.
+  // /healthz answers 503 once the event loop has not turned for this long.
+  Duration healthz_max_lag = std::chrono::seconds(10);
+  bool operator==(const MetricsSpec&) const = default;
+};
+
 struct AgentConfig {
   std::string path;
   std::vector<std::string> included_files;  // drop-ins read, in order (resolved paths).
   std::vector<WorkloadSpec> workloads;
   StorageSpec storage;
+  ApiSpec api;
+  MetricsSpec metrics;
 };
 
 // The fields of a workload that define its process: a change in any of them restarts the unit on
