@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <random>
 
+#include "agent/api/snapshot_publisher.h"
+#include "agent/api/snapshot_updater.h"
 #include "agent/daemon/unit_logger.h"
 #include "agent/event/event_loop.h"
 #include "agent/logs/agent_logging.h"
@@ -144,12 +146,19 @@ int runAgent(const Options& options) {
   SdJournalSink journal;
   LogRouter log_router(options.state_dir, loaded.config.storage, journal, journaldAvailable());
 
+  // Unit events travel a chain of observers, each passing every event on to the next:
+  // snapshot updater -> status (sd_notify STATUS=) -> logger. A module that needs the events
+  // adds its link in front, and the supervisor reports to the first link.
   UnitLogger logger;
   StatusObserver observer(logger, notifier);
+  // The API's view of the units: republished after each loop turn with changes.
+  SnapshotPublisher publisher(newAgentEpoch());
+  SnapshotUpdater snapshot_updater(observer, dispatcher, publisher);
   Supervisor supervisor(
-      dispatcher, **spawner, observer, [&] { return uniform(random_engine); },
+      dispatcher, **spawner, snapshot_updater, [&] { return uniform(random_engine); },
       Supervisor::workloadBaseEnv(environ), &log_router);
   observer.track(supervisor);
+  snapshot_updater.track(supervisor);
 
   TimerPtr orphan_timer = dispatcher.createTimer([&] {
     const int reaped = reapOrphans([&](pid_t pid) { return (*spawner)->isTracked(pid); });
@@ -174,6 +183,7 @@ int runAgent(const Options& options) {
         log_router.setStorage(*storage);
       }
       observer.refresh();  // a reload can drop stopped units without any state change.
+      snapshot_updater.requestPublish();
     }
     if (sig == SIGCHLD && !orphan_timer->enabled()) {
       // Every exit raises SIGCHLD, tracked ones included: reap orphans a little later, off the
@@ -190,6 +200,7 @@ int runAgent(const Options& options) {
   spdlog::info("vigied started: {} unit(s) from {}, state in {}", loaded.config.workloads.size(),
                options.config, options.state_dir);
   supervisor.startAll();
+  snapshot_updater.requestPublish();
   notifier.ready(observer.summary());
   if (auto watchdog = notifier.startWatchdog(); !watchdog) {
     spdlog::warn("systemd watchdog not pinged: {}", watchdog.error().message);

@@ -124,8 +124,8 @@ struct ApiTcpSpec {
 
 struct ApiLimitsSpec {
   uint64_t max_message_bytes = uint64_t{4} * 1024 * 1024;
-  uint32_t max_streams = 64;          // concurrent ReadOutput and WatchEvents streams.
-  uint32_t event_queue = 1024;        // events queued per WatchEvents stream before the cut.
+  uint32_t max_streams = 64;    // concurrent ReadOutput and WatchEvents streams.
+  uint32_t event_queue = 1024;  // events queued per WatchEvents stream before the cut.
   uint64_t output_queue_bytes = uint64_t{4} * 1024 * 1024;  // per ReadOutput follow stream.
   bool operator==(const ApiLimitsSpec&) const = default;
 };
