@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "vigie/v1/crash.pb.h"
+
+namespace vigie::coredump {
+
+struct Fingerprint {
+  std::string hash;   // 16 hex digits
+  std::string basis;  // the text hashed
+};
+
+// How many frames of the crashing thread count.
+inline constexpr int kFingerprintFrames = 5;
+
+// Groups crashes of one bug. With a backtrace: the executable's build-id, the signal and the
+// crashing thread's top frames (module build-id or name, and function or offset in the module:
+// stable across ASLR). Without: the executable's path, the signal and its si_code.
+Fingerprint computeFingerprint(const v1::CaptureReport& report);
+
+// FNV-1a, 64 bits: stable across builds and platforms (std::hash is not).
+uint64_t fnv1a64(std::string_view text);
+
+}  // namespace vigie::coredump
