@@ -1,0 +1,150 @@
+#include "agent/cli/unit_details.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "agent/cli/human.h"
+#include "agent/cli/table.h"
+#include "agent/cli/unit_words.h"
+
+namespace vigie::cli {
+namespace {
+
+constexpr size_t kLabelWidth = 15;
+
+void appendField(std::string& out, std::string_view label, std::string_view value) {
+  out += fmt::format("{:<{}}{}\n", std::string(label) + ":", kLabelWidth, value);
+}
+
+std::string stateLine(const v1::Unit& unit, WallTime now, bool color) {
+  std::string line = styled(stateName(unit.state()), stateStyle(unit.state()), color);
+  if (unit.pid() > 0) {
+    line += fmt::format(", pid {}", unit.pid());
+  }
+  const v1::Instance* current = currentInstance(unit);
+  if (current != nullptr && current->has_start_time()) {
+    line += ", up " + humanDuration(std::max<Duration>(Duration::zero(),
+                                                       now - fromProto(current->start_time())));
+  }
+  if (unit.stopped_by_operator()) {
+    line += " (stopped by an operator: stays stopped until started)";
+  }
+  return line;
+}
+
+std::string exitCell(const v1::Instance& instance, WallTime now) {
+  if (!instance.has_exit()) {
+    return "running";
+  }
+  std::string text = exitReason(instance.exit());
+  if (instance.exit().has_time()) {
+    text += ", " + humanAgo(fromProto(instance.exit().time()), now);
+  }
+  return text;
+}
+
+Style exitStyle(const v1::Instance& instance) {
+  if (!instance.has_exit()) {
+    return Style::kGood;
+  }
+  return instance.exit().success() ? Style::kPlain : Style::kBad;
+}
+
+std::string durationCell(bool present, const google::protobuf::Duration& duration) {
+  return present ? humanDuration(fromProto(duration)) : "-";
+}
+
+void appendInstances(std::string& out, const v1::Unit& unit, WallTime now, bool color) {
+  if (unit.instances_size() == 0) {
+    out += "Instances:   none yet\n";
+    return;
+  }
+  out += "Instances (oldest first):\n";
+  Table table({"ID", "PID", "STARTED", "RAN", "EXIT", "USER CPU", "SYS CPU", "MAX RSS"});
+  for (const v1::Instance& instance : unit.instances()) {
+    const bool ended = instance.has_exit();
+    const v1::ResourceUsage& usage = instance.exit().usage();
+    const bool measured = ended && instance.exit().has_usage();
+    std::string ran = "-";
+    if (ended && instance.exit().has_runtime()) {
+      ran = humanDuration(fromProto(instance.exit().runtime()));
+    } else if (!ended && instance.has_start_time()) {
+      ran = humanDuration(
+          std::max<Duration>(Duration::zero(), now - fromProto(instance.start_time())));
+    }
+    table.addRow({
+        {std::to_string(instance.id())},
+        {instance.pid() > 0 ? std::to_string(instance.pid()) : "-"},
+        {instance.has_start_time() ? localTime(fromProto(instance.start_time())) : "-"},
+        {ran},
+        {exitCell(instance, now), exitStyle(instance)},
+        {durationCell(measured && usage.has_user_cpu(), usage.user_cpu())},
+        {durationCell(measured && usage.has_system_cpu(), usage.system_cpu())},
+        {measured && usage.max_rss_bytes() > 0 ? humanBytes(usage.max_rss_bytes()) : "-"},
+    });
+  }
+  out += table.render(color, 2);
+}
+
+}  // namespace
+
+std::string shellJoin(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const std::string& arg : argv) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    const bool plain = !arg.empty() && std::all_of(arg.begin(), arg.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+             std::string_view("-_./=:,+@%").find(c) != std::string_view::npos;
+    });
+    if (plain) {
+      out += arg;
+      continue;
+    }
+    out += '\'';
+    for (char c : arg) {
+      out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    out += '\'';
+  }
+  return out;
+}
+
+std::string renderUnitDetails(const v1::GetUnitResponse& response, WallTime now, bool color) {
+  const v1::Unit& unit = response.unit();
+  std::string out;
+  appendField(out, "Unit", unit.name());
+  appendField(out, "State", stateLine(unit, now, color));
+  const std::string next = nextStartSummary(unit, now);
+  if (next != "-") {
+    appendField(out, "Next start", next);
+  }
+  appendField(out, "Restarts",
+              fmt::format("{} since the agent started, {} in the current run of failures",
+                          unit.total_restarts(), unit.restart_count()));
+  appendField(out, "Failed starts", std::to_string(unit.failed_starts()));
+
+  if (response.has_config()) {
+    const v1::UnitConfig& config = response.config();
+    out += "Config:\n";
+    appendField(out, "  exec",
+                shellJoin(std::vector<std::string>(config.exec().begin(), config.exec().end())));
+    appendField(out, "  cwd", config.cwd().empty() ? "/" : config.cwd());
+    appendField(out, "  user", config.user().empty() ? "(the agent's user)" : config.user());
+    appendField(out, "  group",
+                config.group().empty() ? "(the user's primary group)" : config.group());
+    appendField(out, "  restart", restartPolicyName(config.restart_policy()));
+    if (config.has_source() && !config.source().file().empty()) {
+      appendField(out, "  declared",
+                  fmt::format("{}:{}:{}", config.source().file(), config.source().line(),
+                              config.source().column()));
+    }
+  }
+  appendInstances(out, unit, now, color);
+  return out;
+}
+
+}  // namespace vigie::cli
