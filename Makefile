@@ -7,7 +7,7 @@ CONFIG ?= examples/vigie.yaml
 STATE_DIR ?= $(CURDIR)/.state
 CMAKE_FLAGS ?=
 
-.PHONY: all init configure build test test-asan run format style bench clean
+.PHONY: all init configure build test test-asan run format style bench package clean
 
 all: build
 
@@ -53,6 +53,11 @@ style: configure
 
 bench: build
 	bash bench/run.sh $(BUILD_DIR)
+
+# The Debian package (vigie_<version>_<arch>.deb and its -dbgsym .ddeb) into $(BUILD_DIR)/.
+package: init configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target vigie_packaged_binaries
+	cd $(BUILD_DIR) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)

@@ -6,9 +6,10 @@
 #    loop under its floor-spawn, vigied through its AGENT_CMD contract, and every supervisor
 #    that is installed (supervisord, runit, s6, daemontools). Nothing is installed from here.
 # Then one markdown table with every column.
+# 3. The API under load: heartbeat_size, heartbeat_qps and fleet_bench, each printing its own.
 #
 # Env knobs: BENCH_PEERS=0 skips step 2; BENCH_REPEAT (default 3) repeats of step 1;
-# PEERS_DIR. Exit status: 0 when every measurement ran (whatever the figures), 1 otherwise.
+# PEERS_DIR; BENCH_API=0 skips step 3. Exit status: 0 when every measurement ran (whatever the figures), 1 otherwise.
 set -euo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -139,5 +140,22 @@ if ((${#skipped[@]} > 0)); then
   echo
   echo "Skipped peers (not installed): ${skipped[*]}. To add them as columns, as root:"
   echo "    $install_line"
+fi
+# 3. The API under load (bench/README.md, "The API under load"): Heartbeat sizes, polls per second
+#    and restart latency under a poll storm (heartbeat_qps), vigiectl fleet against 200 agents
+#    (fleet_bench). BENCH_API=0 skips it.
+if [[ ${BENCH_API:-1} == 0 ]]; then
+  echo "== API benchmarks: skipped (BENCH_API=0)"
+else
+  for program in heartbeat_size heartbeat_qps fleet_bench; do
+    echo
+    echo "== $program"
+    if [[ ! -x $bin/$program ]]; then
+      echo "bench: $bin/$program is missing; build first (make build)" >&2
+      status=1
+    elif ! "$bin/$program"; then
+      status=1
+    fi
+  done
 fi
 exit "$status"

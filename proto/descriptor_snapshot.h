@@ -8,4 +8,7 @@ namespace vigie::v1 {
 // contract, a google.protobuf.FileDescriptorSet in text format.
 std::string_view checkedInDescriptorText();
 
+// proto/vigie/v1/crash.descriptor.txt likewise: the crash records' wire contract.
+std::string_view checkedInCrashDescriptorText();
+
 }  // namespace vigie::v1

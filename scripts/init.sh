@@ -8,13 +8,22 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   # required libraries
   libsystemd-dev libcgroup-dev prometheus-cpp-dev
+  # the /metrics and /healthz server (also a dependency of prometheus-cpp-dev; used directly)
+  libcivetweb-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   doctest-dev
   # further libraries, the field's standard ones
   libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
   libdw-dev libelf-dev libzstd-dev
+  # the API's TLS: key and certificate checks at start (libssl-dev); test certificates (openssl)
+  libssl-dev openssl
   # tests and style
   clang-format clang-tidy procps busybox-static curl
+  # vigie-coredump's crash tests read the cores they store
+  elfutils gdb zstd
+  # packaging: systemd-analyze, dpkg-shlibdeps and file (CPack), lintian, yamllint. kubectl
+  # comes with the machine image (Debian's kubernetes-client conflicts with it)
+  systemd dpkg-dev file lintian yamllint python3 python3-yaml adduser
 )
 
 missing=()

@@ -43,6 +43,8 @@ class SnapshotPublisher {
 
   // Any thread. Never null: before the first publish, an empty snapshot at revision 0.
   NodeSnapshotPtr current() const;
+  // Loop thread only: what it last published, without taking the readers' lock.
+  const NodeSnapshot& latest() const { return *latest_; }
 
  private:
   TombstoneLimits limits_;

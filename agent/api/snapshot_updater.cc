@@ -1,5 +1,8 @@
 #include "agent/api/snapshot_updater.h"
 
+#include <utility>
+
+#include "agent/api/api_events.h"
 #include "agent/api/unit_view.h"
 
 namespace vigie {
@@ -26,11 +29,66 @@ void SnapshotUpdater::requestPublish() {
 
 void SnapshotUpdater::publishNow() {
   pending_ = false;
-  if (supervisor_ == nullptr) {
+  if (supervisor_ != nullptr) {
+    publisher_.publish(buildUnitViews(*supervisor_),
+                       ClockMapping{dispatcher_.monotonicNow(), dispatcher_.wallNow()});
+  }
+  if (events_.empty()) {
     return;
   }
-  publisher_.publish(buildUnitViews(*supervisor_),
-                     ClockMapping{dispatcher_.monotonicNow(), dispatcher_.wallNow()});
+  // Taken out first: the sink may act on the units (a restart waiting for its stop), which adds
+  // events for the next publish.
+  std::vector<v1::Event> events = std::exchange(events_, {});
+  const NodeSnapshot& published = publisher_.latest();
+  for (v1::Event& event : events) {
+    event.mutable_version()->set_epoch(published.epoch);
+    event.mutable_version()->set_revision(published.revision);
+  }
+  if (sink_ != nullptr) {
+    sink_->publishEvents(events);
+  }
+}
+
+void SnapshotUpdater::addEvent(v1::Event event) {
+  if (sink_ != nullptr) {
+    events_.push_back(std::move(event));
+  }
+  requestPublish();
+}
+
+void SnapshotUpdater::onStateChanged(const Unit& unit, UnitState from, UnitState to) {
+  if (sink_ != nullptr) {
+    std::optional<WallTime> next_start;
+    if (&unit == scheduled_unit_ && (to == UnitState::kBackingOff || to == UnitState::kFailed)) {
+      next_start = scheduled_start_;
+    }
+    events_.push_back(
+        unitStateChangedEvent(unit.name(), from, to, next_start, dispatcher_.wallNow()));
+  }
+  scheduled_unit_ = nullptr;
+  scheduled_start_.reset();
+  ForwardingObserver::onStateChanged(unit, from, to);
+}
+
+void SnapshotUpdater::onInstanceStarted(const Unit& unit, const InstanceRecord& instance) {
+  if (sink_ != nullptr) {
+    events_.push_back(instanceStartedEvent(unit, instance, dispatcher_.wallNow()));
+  }
+  ForwardingObserver::onInstanceStarted(unit, instance);
+}
+
+void SnapshotUpdater::onInstanceEnded(const Unit& unit, const InstanceRecord& instance,
+                                      const RestartDecision& decision, bool stopping) {
+  if (sink_ != nullptr) {
+    const WallTime now = dispatcher_.wallNow();
+    events_.push_back(instanceExitedEvent(unit, instance, decision, stopping, now));
+    const bool scheduled =
+        !stopping && (decision.action == RestartDecision::Action::kRestartLater ||
+                      decision.action == RestartDecision::Action::kFail);
+    scheduled_unit_ = scheduled ? &unit : nullptr;
+    scheduled_start_ = scheduled ? std::optional<WallTime>(now + decision.delay) : std::nullopt;
+  }
+  ForwardingObserver::onInstanceEnded(unit, instance, decision, stopping);
 }
 
 }  // namespace vigie

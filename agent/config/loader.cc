@@ -65,7 +65,7 @@ class ConfigReader {
  public:
   explicit ConfigReader(AgentConfig& config) : config_(config) {}
 
-  // The main file: workloads, storage and the drop-ins to read next.
+  // The main file: workloads, storage, api, metrics and the drop-ins to read next.
   void parseMain(const YAML::Node& root, Diagnostics& diag,
                  std::vector<config_detail::IncludeTarget>& includes) {
     std::optional<MapView> view = openRoot(root, diag);
@@ -78,6 +78,15 @@ class ConfigReader {
     }
     if (const config_detail::MapEntry* storage = view->find("storage")) {
       config_detail::readStorage(*storage, config_.storage, diag);
+    }
+    if (const config_detail::MapEntry* api = view->find("api")) {
+      config_detail::readApi(*api, config_.api, diag);
+    }
+    if (const config_detail::MapEntry* metrics = view->find("metrics")) {
+      config_detail::readMetrics(*metrics, config_.metrics, diag);
+    }
+    if (const config_detail::MapEntry* crash = view->find("crash")) {
+      config_detail::readCrash(*crash, config_.crash, diag);
     }
     if (const config_detail::MapEntry* include = view->find("include")) {
       includes = config_detail::resolveIncludes(include->field(""), config_.path, diag);
@@ -94,8 +103,11 @@ class ConfigReader {
     if (const config_detail::MapEntry* include = view->find("include")) {
       diag.report(include->key_mark, "nested include is not supported");
     }
-    if (const config_detail::MapEntry* storage = view->find("storage")) {
-      diag.report(storage->key_mark, "\"storage\" is only allowed in the main config file");
+    for (std::string_view main_only : {"storage", "api", "metrics", "crash"}) {
+      if (const config_detail::MapEntry* entry = view->find(main_only)) {
+        diag.report(entry->key_mark,
+                    fmt::format("\"{}\" is only allowed in the main config file", main_only));
+      }
     }
     if (const config_detail::MapEntry* workloads = view->find("workloads")) {
       parseWorkloads(workloads->field(""), diag);
@@ -103,7 +115,8 @@ class ConfigReader {
   }
 
  private:
-  static constexpr std::array<std::string_view, 3> kTopLevelKeys{"workloads", "include", "storage"};
+  static constexpr std::array<std::string_view, 6> kTopLevelKeys{"workloads", "include", "storage",
+                                                                 "api",       "metrics", "crash"};
 
   static std::optional<MapView> openRoot(const YAML::Node& root, Diagnostics& diag) {
     if (root.IsNull()) {

@@ -10,15 +10,7 @@
 #include <string_view>
 
 namespace vigie::config_detail {
-namespace {
 
-constexpr uint64_t kMinTail = uint64_t{1} << 10;
-constexpr uint64_t kMaxTail = uint64_t{64} << 20;
-constexpr uint64_t kMinFileSize = uint64_t{4} << 10;
-constexpr int64_t kMinFiles = 1;
-constexpr int64_t kMaxFiles = 100;
-
-// Opens an optional nested section; a null section ("restart:") keeps every default.
 std::optional<MapView> openSection(const MapEntry& entry, std::string_view parent_path,
                                    std::initializer_list<std::string_view> keys,
                                    Diagnostics& diag) {
@@ -30,6 +22,14 @@ std::optional<MapView> openSection(const MapEntry& entry, std::string_view paren
   view.reportUnknownKeys(keys, fmt::format("in {}", field.path), diag);
   return view;
 }
+
+namespace {
+
+constexpr uint64_t kMinTail = uint64_t{1} << 10;
+constexpr uint64_t kMaxTail = uint64_t{64} << 20;
+constexpr uint64_t kMinFileSize = uint64_t{4} << 10;
+constexpr int64_t kMinFiles = 1;
+constexpr int64_t kMaxFiles = 100;
 
 void readBackoff(const MapEntry& entry, const std::string& parent, BackoffSpec& backoff,
                  Diagnostics& diag) {

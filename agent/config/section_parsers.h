@@ -1,13 +1,21 @@
 // Private to the config loader: the nested sections of a workload (restart, stop, output), and
-// the top-level storage section.
+// the top-level sections of the main file (storage, api, metrics).
 #pragma once
 
+#include <initializer_list>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "agent/config/yaml_fields.h"
 #include "vigie/config.h"
 
 namespace vigie::config_detail {
+
+// Opens an optional nested section, reporting keys not in `keys`; a null section ("restart:")
+// keeps every default.
+std::optional<MapView> openSection(const MapEntry& entry, std::string_view parent_path,
+                                   std::initializer_list<std::string_view> keys, Diagnostics& diag);
 
 // Each reads the section at `entry` under `parent` (e.g. "workloads[0]") into the spec, which
 // keeps its defaults wherever the section is silent or wrong.
@@ -18,5 +26,13 @@ void readOutput(const MapEntry& entry, const std::string& parent, OutputSpec& ou
                 Diagnostics& diag);
 // The top-level `storage:` section.
 void readStorage(const MapEntry& entry, StorageSpec& storage, Diagnostics& diag);
+// The top-level `api:` section: the unix socket, the optional TCP+mTLS listener, limits
+// (api_section.cc).
+void readApi(const MapEntry& entry, ApiSpec& api, Diagnostics& diag);
+// The top-level `metrics:` section: the HTTP endpoint and the /healthz threshold.
+void readMetrics(const MapEntry& entry, MetricsSpec& metrics, Diagnostics& diag);
+// The top-level `crash:` section: core_pattern, the helper's budgets, retention
+// (crash_section.cc).
+void readCrash(const MapEntry& entry, CrashSpec& crash, Diagnostics& diag);
 
 }  // namespace vigie::config_detail

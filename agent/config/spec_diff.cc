@@ -24,7 +24,8 @@ bool sameOutputDestinations(const OutputSpec& a, const OutputSpec& b) {
 bool processDefinitionDiffers(const WorkloadSpec& a, const WorkloadSpec& b) {
   return a.exec != b.exec || a.env != b.env || a.cwd != b.cwd || a.user != b.user ||
          a.group != b.group || a.umask != b.umask || !sameRlimits(a.rlimits, b.rlimits) ||
-         a.oom_score_adj != b.oom_score_adj || !sameOutputDestinations(a.output, b.output);
+         a.oom_score_adj != b.oom_score_adj || a.core != b.core ||
+         !sameOutputDestinations(a.output, b.output);
 }
 
 }  // namespace vigie

@@ -175,7 +175,7 @@ ParsedWorkload parseWorkload(const Field& field, Diagnostics& diag) {
   }
   view.reportUnknownKeys(
       {"name", "exec", "env", "cwd", "user", "group", "umask", "rlimits", "oom_score_adj",
-       "restart", "success_exit_codes", "stop", "output", "history"},
+       "restart", "success_exit_codes", "stop", "output", "history", "core"},
       context, diag);
 
   if (const MapEntry* exec = view.find("exec")) {
@@ -217,6 +217,9 @@ ParsedWorkload parseWorkload(const Field& field, Diagnostics& diag) {
   }
   if (const MapEntry* output = view.find("output")) {
     readOutput(*output, path, spec.output, diag);
+  }
+  if (const MapEntry* core = view.find("core")) {
+    assignIfPresent(spec.core, readBool(core->field(path), diag));
   }
   if (const MapEntry* history = view.find("history")) {
     assignIfPresent(spec.history,

@@ -8,13 +8,24 @@
 #include <filesystem>
 #include <random>
 
+#include "agent/api/proc_usage.h"
+#include "agent/api/service/agent_service.h"
+#include "agent/api/service/event_hub.h"
+#include "agent/api/service/loop_backend.h"
+#include "agent/api/service/node_info.h"
+#include "agent/api/service/output_hub.h"
+#include "agent/api/service/output_tee.h"
 #include "agent/api/snapshot_publisher.h"
 #include "agent/api/snapshot_updater.h"
+#include "agent/api/transport/api_server.h"
+#include "agent/crash/crash_capture.h"
 #include "agent/daemon/unit_logger.h"
 #include "agent/event/event_loop.h"
 #include "agent/logs/agent_logging.h"
 #include "agent/logs/journal_sink.h"
 #include "agent/logs/log_router.h"
+#include "agent/metrics/agent_metrics.h"
+#include "agent/metrics/loop_stall_knob.h"
 #include "agent/notify/libsystemd_notifier.h"
 #include "agent/notify/status_observer.h"
 #include "agent/notify/systemd_notifier.h"
@@ -38,10 +49,16 @@ struct Options {
   std::string config = kDefaultConfig;
   std::string state_dir = kDefaultStateDir;
   std::string socket = kDefaultSocket;
-  std::string check_config;  // "" with the flag given: check `config`.
+  bool socket_given = false;  // --socket overrides api.socket.
+  std::string check_config;   // "" with the flag given: check `config`.
   bool check_only = false;
   std::string log_level = "info";
   std::string log_target = "auto";
+  std::string metrics_listen;  // overrides metrics.listen when given ("" disables).
+  bool metrics_listen_given = false;
+  std::string stall_loop_fifo_for_test;  // hidden: see agent/metrics/loop_stall_knob.h.
+  std::string core_pattern;              // overrides crash.core_pattern when given.
+  std::string crash_kill_at_for_test;    // hidden: see agent/crash/incident_store.h.
 };
 
 void printErrors(const ConfigLoadResult& loaded) {
@@ -58,23 +75,6 @@ int checkConfig(const std::string& path) {
   }
   fmt::print("{}: ok, {} workload(s)\n", path, loaded.config.workloads.size());
   return 0;
-}
-
-// SIGHUP: a valid config is applied to the running set; an invalid one is rejected whole, its
-// errors logged, and nothing running is touched.
-std::optional<StorageSpec> reloadConfig(const std::string& path, Supervisor& supervisor) {
-  const ConfigLoadResult loaded = loadConfigFile(path);
-  if (!loaded.ok()) {
-    for (const auto& error : loaded.errors) {
-      spdlog::error("reload: {}", error.format());
-    }
-    spdlog::error("reload of {} rejected ({} error(s)); the running units are unchanged", path,
-                  loaded.errors.size());
-    return std::nullopt;
-  }
-  const Supervisor::ReloadSummary summary = supervisor.reload(loaded.config);
-  spdlog::info("reloaded {}: {}", path, summary.describe());
-  return loaded.config.storage;
 }
 
 // The signals the loop takes through its signalfd. Blocked before any thread exists (the log
@@ -145,20 +145,75 @@ int runAgent(const Options& options) {
   // before the supervisor so that it outlives every unit.
   SdJournalSink journal;
   LogRouter log_router(options.state_dir, loaded.config.storage, journal, journaldAvailable());
+  // The units' output also goes to the API's ReadOutput followers, through a tee in front of the
+  // router. Declared before the supervisor too.
+  OutputHub output_hub;
+  OutputTee output_tee(&log_router, output_hub);
 
   // Unit events travel a chain of observers, each passing every event on to the next:
-  // snapshot updater -> status (sd_notify STATUS=) -> logger. A module that needs the events
-  // adds its link in front, and the supervisor reports to the first link.
+  // metrics -> snapshot updater -> status (sd_notify STATUS=) -> logger. A module that needs the
+  // events adds its link in front, and the supervisor reports to the first link.
   UnitLogger logger;
   StatusObserver observer(logger, notifier);
   // The API's view of the units: republished after each loop turn with changes.
   SnapshotPublisher publisher(newAgentEpoch());
   SnapshotUpdater snapshot_updater(observer, dispatcher, publisher);
+  // Prometheus /metrics and /healthz, served by civetweb's threads from thread-safe counters.
+  // Bound before any unit starts, so that a taken port fails the start cleanly.
+  MetricsSpec metrics_spec = loaded.config.metrics;
+  if (options.metrics_listen_given) {
+    metrics_spec.listen = options.metrics_listen;
+  }
+  AgentMetrics metrics(dispatcher, snapshot_updater, metrics_spec);
+  if (auto bound = metrics.start(); !bound) {
+    spdlog::critical("cannot start the metrics endpoint: {}", bound.error().message);
+    return 1;
+  } else if (bound->empty()) {
+    spdlog::info("metrics endpoint disabled");
+  } else {
+    spdlog::info("metrics on http://{} (/metrics, /healthz)", *bound);
+  }
+  // Crash capture: incidents for abnormal ends (a link in front of metrics), the core_pattern,
+  // the helper's intake and the incident store under <state>/crash.
+  CrashSpec crash_spec = loaded.config.crash;
+  if (!options.core_pattern.empty()) {
+    crash_spec.core_pattern = options.core_pattern == "leave" ? CrashSpec::CorePattern::kLeave
+                                                              : CrashSpec::CorePattern::kInstall;
+  }
+  crash::CrashCapture crash_capture({dispatcher, metrics.unitObserver(), options.state_dir,
+                                     crash_spec, crash::kKernelCorePattern,
+                                     options.crash_kill_at_for_test});
   Supervisor supervisor(
-      dispatcher, **spawner, snapshot_updater, [&] { return uniform(random_engine); },
-      Supervisor::workloadBaseEnv(environ), &log_router);
+      dispatcher, **spawner, crash_capture.unitObserver(), [&] { return uniform(random_engine); },
+      Supervisor::workloadBaseEnv(environ), &output_tee);
   observer.track(supervisor);
   snapshot_updater.track(supervisor);
+  metrics.track(supervisor);
+
+  // The gRPC API. Reads come from the published snapshots; commands and output reads go through
+  // the loop-side backend; events reach WatchEvents through the snapshot updater, stamped with
+  // the snapshot that includes them. Config reloads (SIGHUP and ReloadConfig) go through the
+  // backend too.
+  ApiSpec api_spec = loaded.config.api;
+  if (options.socket_given) {
+    api_spec.socket = options.socket;
+  }
+  EventHub event_hub(api_spec.limits.event_queue, &metrics.apiCalls());
+  LoopBackend api_backend(
+      LoopBackend::Deps{dispatcher, supervisor, snapshot_updater, publisher, output_hub,
+                        &event_hub},
+      options.config, [&](const AgentConfig& config) {
+        log_router.setStorage(config.storage);
+        observer.refresh();  // a reload can drop stopped units without any state change.
+        metrics.syncUnits();
+      });
+  snapshot_updater.setEventSink(&api_backend);
+  ProcUsageReader usage(options.state_dir);
+  const std::unique_ptr<AccessPolicy> access = makeAccessPolicy(api_spec);
+  AgentService api_service(AgentService::Deps{publisher, dispatcher, api_backend, event_hub,
+                                              *access, &metrics.apiCalls(), &usage},
+                           readNodeInfo(publisher.current()->epoch, dispatcher.wallNow()),
+                           api_spec.limits);
 
   TimerPtr orphan_timer = dispatcher.createTimer([&] {
     const int reaped = reapOrphans([&](pid_t pid) { return (*spawner)->isTracked(pid); });
@@ -176,14 +231,14 @@ int runAgent(const Options& options) {
       }
       stopping = true;
       notifier.stopping();
+      api_backend.beginShutdown();
       spdlog::info("{} received: stopping {} unit(s)", signalName(sig), supervisor.units().size());
       supervisor.stopAll([&] { dispatcher.exit(); });
     } else if (sig == SIGHUP && !stopping) {
-      if (auto storage = reloadConfig(options.config, supervisor)) {
-        log_router.setStorage(*storage);
-      }
-      observer.refresh();  // a reload can drop stopped units without any state change.
-      snapshot_updater.requestPublish();
+      // A valid config is applied to the running set; an invalid one is rejected whole, its
+      // errors logged, and nothing running is touched (the same as ReloadConfig).
+      v1::ReloadConfigResponse reloaded;
+      api_backend.reloadConfig(&reloaded);
     }
     if (sig == SIGCHLD && !orphan_timer->enabled()) {
       // Every exit raises SIGCHLD, tracked ones included: reap orphans a little later, off the
@@ -195,8 +250,28 @@ int runAgent(const Options& options) {
     spdlog::critical("cannot watch signals: {}", watched.error().message);
     return 1;
   }
+  std::unique_ptr<LoopStallKnob> stall_knob;
+  if (!options.stall_loop_fifo_for_test.empty()) {
+    auto knob = LoopStallKnob::open(dispatcher, options.stall_loop_fifo_for_test);
+    if (!knob) {
+      spdlog::critical("--stall-loop-fifo-for-test: {}", knob.error().message);
+      return 1;
+    }
+    stall_knob = std::move(*knob);
+  }
 
   supervisor.load(loaded.config);
+  crash_capture.start();  // before "vigied started": the pattern is in place once it is logged.
+  // Serving before the units start: a socket that cannot be bound fails the start cleanly.
+  if (const auto parent = std::filesystem::path(api_spec.socket).parent_path(); !parent.empty()) {
+    std::filesystem::create_directories(parent, ec);
+  }
+  auto api_server = ApiServer::start(api_spec, {&api_service});
+  if (!api_server) {
+    spdlog::critical("cannot serve the API on {}: {}", api_spec.socket, api_server.error().message);
+    return 1;
+  }
+  spdlog::info("API on unix:{}", api_spec.socket);
   spdlog::info("vigied started: {} unit(s) from {}, state in {}", loaded.config.workloads.size(),
                options.config, options.state_dir);
   supervisor.startAll();
@@ -208,6 +283,13 @@ int runAgent(const Options& options) {
     spdlog::info("systemd watchdog: WATCHDOG=1 every {}", formatDuration(**watchdog));
   }
   dispatcher.run();
+  crash_capture.stop();  // a clean shutdown gives the host its core_pattern back.
+  // The loop is done. The last turn's changes (the units' final stops) are published and sent
+  // to the watchers; then what still waits for the loop is answered, the streams end, and the
+  // server stops (it finds no call left to wait for).
+  snapshot_updater.publishNow();
+  api_service.shutdown();
+  (*api_server)->shutdown();
   spdlog::info("vigied stopped");
   return 0;
 }
@@ -220,7 +302,9 @@ int main(int argc, char** argv) {
   CLI::App app{"vigied: the vigie node agent. Supervises the workloads declared in its config."};
   app.add_option("--config,-c", options.config, "Config file")->capture_default_str();
   app.add_option("--state-dir", options.state_dir, "State directory")->capture_default_str();
-  app.add_option("--socket", options.socket, "API socket path")->capture_default_str();
+  auto* socket =
+      app.add_option("--socket", options.socket, "API socket path (overrides api.socket)")
+          ->capture_default_str();
   auto* check = app.add_option("--check-config", options.check_config,
                                "Check a config file (default: the --config file) and exit: 0 "
                                "when valid, else 1 with every error as file:line:col: message")
@@ -230,7 +314,18 @@ int main(int argc, char** argv) {
   app.add_option("--log-target", options.log_target,
                  "auto (journald when its socket exists, else stderr), journal or stderr")
       ->capture_default_str();
+  auto* metrics_listen =
+      app.add_option("--metrics-listen", options.metrics_listen,
+                     "Address of /metrics and /healthz, IP:PORT (port 0: any free port; \"\": "
+                     "none). Overrides metrics.listen (default 127.0.0.1:9464)");
+  app.add_option("--stall-loop-fifo-for-test", options.stall_loop_fifo_for_test)->group("");
+  app.add_option("--core-pattern", options.core_pattern,
+                 "install or leave: overrides crash.core_pattern (tests run with leave)")
+      ->check(CLI::IsMember({"install", "leave"}));
+  app.add_option("--crash-kill-at-for-test", options.crash_kill_at_for_test)->group("");
   CLI11_PARSE(app, argc, argv);
+  options.metrics_listen_given = metrics_listen->count() > 0;
+  options.socket_given = socket->count() > 0;
 
   auto backend = vigie::parseLogTarget(options.log_target);
   if (!backend) {

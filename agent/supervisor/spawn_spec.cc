@@ -1,5 +1,6 @@
 #include "agent/supervisor/spawn_spec.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,6 +37,16 @@ Result<SpawnSpec> makeSpawnSpec(const std::vector<std::string>& base_env,
   out.capture_output = true;
   out.umask = spec.umask;
   out.oom_score_adj = spec.oom_score_adj;
+  const bool core_limit_given =
+      std::any_of(spec.rlimits.begin(), spec.rlimits.end(),
+                  [](const RlimitSpec& limit) { return limit.resource == RLIMIT_CORE; });
+  if (!core_limit_given) {
+    // `core:` (default on): cores up to the hard limit we hold (unlimited for root), or none.
+    // An explicit `rlimits: {core: ...}` wins.
+    struct rlimit held {};
+    ::getrlimit(RLIMIT_CORE, &held);
+    out.rlimits.push_back(ResourceLimit{RLIMIT_CORE, spec.core ? held.rlim_max : 0, held.rlim_max});
+  }
   for (const RlimitSpec& limit : spec.rlimits) {
     out.rlimits.push_back(ResourceLimit{limit.resource, limit.soft, limit.hard});
   }

@@ -90,6 +90,7 @@ struct WorkloadSpec {
   std::vector<int> success_exit_codes{0};
   StopSpec stop;
   OutputSpec output;
+  bool core = true;         // core dumps on a crash: RLIMIT_CORE unlimited, else 0.
   uint32_t history = 5;     // ended instances kept per unit, with their output tails.
   SourceLocation location;  // where the entry starts.
 };
@@ -146,6 +147,39 @@ struct MetricsSpec {
   bool operator==(const MetricsSpec&) const = default;
 };
 
+// Crash capture (docs/crash-capture.md): the core_pattern helper's settings, the incident store
+// under <state>/crash and its retention.
+struct CrashRetentionSpec {
+  uint64_t max_use = uint64_t{1} * 1024 * 1024 * 1024;  // bytes; with max_use_percent unset.
+  std::optional<uint32_t> max_use_percent;              // of the store's filesystem, 1..100.
+  uint64_t keep_free = uint64_t{1} * 1024 * 1024 * 1024;
+  Duration max_age = std::chrono::hours(24 * 30);  // 0: no age limit.
+  uint32_t cores_per_fingerprint = 3;              // full bundles kept (first and latest first).
+  bool operator==(const CrashRetentionSpec&) const = default;
+};
+
+struct CrashSpec {
+  enum class CorePattern { kInstall, kLeave };
+  CorePattern core_pattern = CorePattern::kInstall;
+  std::string helper = "/usr/libexec/vigie/vigie-coredump";
+  std::string helper_config = "/run/vigie/coredump.json";  // written by vigied for the helper.
+  std::string intake_socket = "/run/vigie/coredump.sock";
+  std::string spool_dir;  // empty: <state>/crash/spool.
+  bool forward_previous = false;
+  bool reinstall_on_drift = false;
+  Duration drift_check_interval = std::chrono::seconds(30);
+  uint64_t core_size_max = uint64_t{2} << 30;
+  Duration capture_timeout = std::chrono::seconds(60);
+  // A pending incident whose report has not come by then is marked timed-out.
+  Duration report_timeout = std::chrono::seconds(90);
+  std::vector<std::string> redact_env;   // empty: the helper's defaults.
+  std::vector<std::string> redact_args;  // empty: the helper's defaults.
+  uint32_t rate_burst = 5;
+  Duration rate_interval = std::chrono::minutes(10);
+  CrashRetentionSpec retention;
+  bool operator==(const CrashSpec&) const = default;
+};
+
 struct AgentConfig {
   std::string path;
   std::vector<std::string> included_files;  // drop-ins read, in order (resolved paths).
@@ -153,6 +187,7 @@ struct AgentConfig {
   StorageSpec storage;
   ApiSpec api;
   MetricsSpec metrics;
+  CrashSpec crash;
 };
 
 // The fields of a workload that define its process: a change in any of them restarts the unit on
@@ -187,5 +222,16 @@ std::string signalName(int signal);                       // 15 -> "SIGTERM"
 std::string formatDuration(Duration d);                   // 1500ms -> "1.5s"
 Result<uint32_t> parseUmask(const std::string& text);     // octal: "0027", "027", "22"
 std::string rlimitName(int resource);                     // RLIMIT_NOFILE -> "nofile"
+
+// A TCP address to listen on: "127.0.0.1:9464", "0.0.0.0:7443", "[::1]:7443", "localhost:80".
+// Port 0 asks the kernel for a free port.
+struct ListenAddress {
+  std::string host;  // IPv6 without its brackets.
+  uint16_t port = 0;
+
+  std::string format() const;  // "host:port", IPv6 in brackets: what gRPC takes.
+  bool operator==(const ListenAddress&) const = default;
+};
+Result<ListenAddress> parseListenAddress(const std::string& text);
 
 }  // namespace vigie

@@ -59,8 +59,10 @@ void onFatalSignal(int sig) {
 struct ProcessSetup {
   ProcessSetup() {
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+#ifndef VIGIE_HARNESS_KEEPS_CORE_LIMIT  // the incident tests need real cores.
     struct rlimit no_core {};
     ::setrlimit(RLIMIT_CORE, &no_core);
+#endif
     for (int sig : kFatalSignals) {
       ::signal(sig, onFatalSignal);
     }
@@ -567,8 +569,13 @@ bool DaemonProcess::waitForLog(const std::string& needle, Duration timeout) {
 }
 
 std::vector<std::string> daemonArgs(const TempDir& dir, const std::string& config_path) {
-  return {"--config",        config_path, "--state-dir",
-          dir.file("state"), "--socket",  dir.file("vigie.sock")};
+  // An ephemeral metrics port: agents side by side must not fight over 9464.
+  // core_pattern is global to the host: only the crash tests (with their lock) install it.
+  return {"--config",         config_path,
+          "--state-dir",      dir.file("state"),
+          "--socket",         dir.file("vigie.sock"),
+          "--metrics-listen", "127.0.0.1:0",
+          "--core-pattern",   "leave"};
 }
 
 std::vector<std::string> linesContaining(const std::string& text, const std::string& needle) {

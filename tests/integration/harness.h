@@ -197,7 +197,8 @@ class DaemonProcess {
   std::string stderr_path_;
 };
 
-// The standard black-box command line: --config FILE --state-dir DIR/state --socket DIR/sock.
+// The standard black-box command line: --config FILE --state-dir DIR/state --socket DIR/sock
+// --metrics-listen 127.0.0.1:0 (vigied logs "metrics on http://127.0.0.1:PORT").
 std::vector<std::string> daemonArgs(const TempDir& dir, const std::string& config_path);
 
 // Lines of `text` that contain `needle`.

@@ -22,6 +22,10 @@ std::unique_ptr<AccessPolicy> makeAccessPolicy(const ApiSpec& spec);
 // - with spec.tcp, a TCP listener that speaks only TLS and requires a client certificate signed
 //   by spec.tcp.client_ca.
 // Message sizes are limited by spec.limits.
+//
+// Services may be synchronous or callback-based. shutdown() cancels calls still open after a
+// short grace period: a synchronous streaming handler must watch context->IsCancelled() (or be
+// woken otherwise) and return, or shutdown() waits for it.
 class ApiServer {
  public:
   static Result<std::unique_ptr<ApiServer>> start(const ApiSpec& spec,
@@ -31,8 +35,12 @@ class ApiServer {
   ApiServer& operator=(const ApiServer&) = delete;
 
   // Stops accepting, ends open calls and streams, and waits for the server's threads. The
-  // socket file is removed.
+  // socket file is removed. Idempotent.
   void shutdown();
+
+  // The TCP port listened on (the kernel's choice when api.tcp.listen asked for port 0); 0
+  // without a TCP listener.
+  int tcpPort() const;
 
   struct Impl;
 
