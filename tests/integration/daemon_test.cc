@@ -359,8 +359,13 @@ TEST_CASE("peer-benchmark adapter script: 20 crashes give 20 immediate restarts"
   TempDir dir;
   const std::string services = dir.file("services");
   writeFile(services, helperPath() + " segv\n");
+  // The adapter starts vigied with its defaults, which would install vigied's core_pattern on
+  // the host while this segfault loop runs: the wrapper adds `leave`, as bench/run.sh does.
+  const std::string vigied_leave = dir.file("vigied-leave");
+  writeFile(vigied_leave, "#!/bin/sh\nexec '" + vigiedPath() + "' --core-pattern leave \"$@\"\n");
+  REQUIRE(::chmod(vigied_leave.c_str(), 0755) == 0);
   DaemonProcess vigied(dir, {.args = {script},
-                             .extra_env = {{"PEERS_SERVICES", services}, {"VIGIED", vigiedPath()}},
+                             .extra_env = {{"PEERS_SERVICES", services}, {"VIGIED", vigied_leave}},
                              .program = "/bin/bash"});
   REQUIRE_MESSAGE(vigied.waitForLog(" s0: instance 21 started, pid "), vigied.stderrText());
   REQUIRE(::kill(vigied.pid(), SIGTERM) == 0);
