@@ -10,5 +10,6 @@ vigie_library(vigie_fleet
   ${CMAKE_CURRENT_LIST_DIR}/fleet_table.cc
   ${CMAKE_CURRENT_LIST_DIR}/fleet_targets.cc
 )
-# vigie_config: durations ("2s") are parsed and printed the way the agent's config does.
-target_link_libraries(vigie_fleet PUBLIC vigie_proto vigie_config CLI11::CLI11 fmt::fmt)
+# vigie_config: durations ("2s") are parsed and printed the way the agent's config does;
+# vigie_cli: gRPC failures are explained the way the other commands explain them.
+target_link_libraries(vigie_fleet PUBLIC vigie_cli vigie_proto vigie_config CLI11::CLI11 fmt::fmt)

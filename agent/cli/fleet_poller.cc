@@ -6,66 +6,12 @@
 #include <chrono>
 #include <utility>
 
+#include "agent/api/grpc_code_name.h"
+#include "agent/cli/rpc_errors.h"
 #include "vigie/config.h"
 
 namespace vigie::cli {
 namespace {
-
-const char* statusCodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN:
-      return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED:
-      return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS:
-      return "DATA_LOSS";
-    default:
-      return "UNKNOWN";
-  }
-}
-
-// gRPC nests its causes: "failed to connect to all addresses; last error: UNKNOWN:
-// unix:/x: No such file or directory" -> "No such file or directory".
-std::string lastCause(const std::string& message) {
-  std::string cause = message;
-  const size_t last = cause.rfind("last error: ");
-  if (last != std::string::npos) {
-    cause = cause.substr(last + 12);
-  }
-  const size_t colon = cause.rfind(": ");
-  if (colon != std::string::npos && colon + 2 < cause.size()) {
-    cause = cause.substr(colon + 2);
-  }
-  return cause.empty() ? "connection failed" : cause;
-}
 
 std::chrono::system_clock::time_point deadlineAfter(Duration timeout) {
   // gRPC takes deadlines on the system clock; it turns them into its own monotonic ones.
@@ -83,12 +29,12 @@ std::string describeFailedPoll(const FleetTarget& target, const grpc::Status& st
       why = "no answer within " + formatDuration(timeout);
       break;
     case grpc::StatusCode::UNAVAILABLE:
-      why = "cannot reach the agent: " + lastCause(status.error_message());
+      why = "cannot reach the agent: " + lastErrorCause(status.error_message());
       break;
     default:
       why = status.error_message().empty() ? "call failed" : status.error_message();
   }
-  return target.address + ": " + why + " (" + statusCodeName(status.error_code()) + ")";
+  return target.address + ": " + why + " (" + std::string(grpcCodeName(status.error_code())) + ")";
 }
 
 // An async call in flight, and the tag its completion comes back with.

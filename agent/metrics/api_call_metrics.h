@@ -7,11 +7,9 @@
 #include <string_view>
 
 #include "agent/api/access.h"
+#include "agent/api/grpc_code_name.h"
 
 namespace vigie {
-
-// "OK", "PERMISSION_DENIED", ...: the canonical gRPC names, as grpc-go and grpc-java label them.
-std::string_view grpcCodeName(grpc::StatusCode code);
 
 // vigie_api_requests_total{method,code} and vigie_api_stream_cutoffs_total{method}. Called on
 // gRPC threads; prometheus counters and families are thread-safe. `method` is the RPC's name
