@@ -16,7 +16,8 @@ set(VIGIE_PACKAGE_MAINTAINER "vigie maintainers <vigie-maintainers@example.org>"
 install(TARGETS vigied RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 set(VIGIE_PACKAGED_TARGETS vigied)
 set(VIGIE_PACKAGED_PROGRAMS /usr/bin/vigied)
-# The CLI and the crash helper are being written; each is packaged as soon as its target exists.
+# The CLI, and the crash helper (statically linked, see agent/coredump/CMakeLists.txt: the image's
+# init container copies it to the host). Each is packaged when its target exists.
 if(TARGET vigiectl)
   install(TARGETS vigiectl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
   list(APPEND VIGIE_PACKAGED_TARGETS vigiectl)

@@ -15,6 +15,9 @@ packages=(
   # further libraries, the field's standard ones
   libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
   libdw-dev libelf-dev libzstd-dev
+  # the statically linked vigie-coredump: the compressors libdw.a reads with (libdw-dev brings
+  # zlib1g-dev and liblzma-dev, named here because the static link needs their archives)
+  libbz2-dev liblzma-dev zlib1g-dev
   # the API's TLS: key and certificate checks at start (libssl-dev); test certificates (openssl)
   libssl-dev openssl
   # tests and style

@@ -264,6 +264,30 @@ void Capture::symbolize(Clock::time_point deadline) {
   *report_.mutable_timings()->mutable_symbolize() = since(start);
 }
 
+void Capture::startCompression(Clock::time_point deadline) {
+  auto out = entry_->createFile(kCoreFile);
+  if (!out.ok()) {
+    return;  // storeCore() tries again and reports it.
+  }
+  compress_started_ = Clock::now();
+  auto child = CompressChild::start(scratch_.get(), drained_.head, out->get(),
+                                    config_.compression_level, deadline);
+  if (!child.ok()) {
+    entry_->removeFile(kCoreFile);
+    return;  // storeCore() compresses in-line instead.
+  }
+  core_out_ = std::move(*out);
+  compression_.emplace(std::move(*child));
+}
+
+void Capture::dropCompression() {
+  compression_.reset();  // kills the child
+  if (core_out_) {
+    core_out_.reset();
+    entry_->removeFile(kCoreFile);
+  }
+}
+
 void Capture::storeCore(Clock::time_point deadline) {
   v1::CoreInfo& core = *report_.mutable_core();
   if (config_.rate_burst > 0) {
@@ -272,6 +296,7 @@ void Capture::storeCore(Clock::time_point deadline) {
     if (!admitted.ok()) {
       addWarning("ratelimit", admitted.error().message);
     } else if (!*admitted) {
+      dropCompression();
       core.set_state(v1::CORE_STATE_RATE_LIMITED);
       core.set_missing_reason("more than " + std::to_string(config_.rate_burst) +
                               " cores with this fingerprint within " +
@@ -279,26 +304,35 @@ void Capture::storeCore(Clock::time_point deadline) {
       return;
     }
   }
-  const auto start = Clock::now();
-  auto out = entry_->createFile(kCoreFile);
-  if (!out.ok()) {
-    core.set_state(v1::CORE_STATE_FAILED);
-    core.set_missing_reason(out.error().message);
-    addError("compress", out.error().message);
-    return;
+  CompressResult compressed;
+  if (compression_) {
+    compressed = compression_->wait();
+    compression_.reset();
+  } else {
+    // No child (fork failed): compress here, after the symbolizer.
+    compress_started_ = Clock::now();
+    auto out = entry_->createFile(kCoreFile);
+    if (!out.ok()) {
+      core.set_state(v1::CORE_STATE_FAILED);
+      core.set_missing_reason(out.error().message);
+      addError("compress", out.error().message);
+      return;
+    }
+    core_out_ = std::move(*out);
+    compressed = compressZstd(scratch_.get(), drained_.head, core_out_.get(),
+                              config_.compression_level, deadline);
   }
-  const CompressResult compressed =
-      compressZstd(scratch_.get(), drained_.head, out->get(), config_.compression_level, deadline);
-  bool synced = compressed.ok() && ::fsync(out->get()) == 0;
-  *report_.mutable_timings()->mutable_compress() = since(start);
+  const bool synced = compressed.ok() && ::fsync(core_out_.get()) == 0;
+  *report_.mutable_timings()->mutable_compress() = since(compress_started_);
   if (synced) {
+    core_out_.reset();
     core.set_state(v1::CORE_STATE_STORED);
     core.set_path(kCoreFile);
     core.set_compression(v1::CORE_COMPRESSION_ZSTD);
     core.set_stored_bytes(compressed.bytes_out);
     return;
   }
-  entry_->removeFile(kCoreFile);
+  dropCompression();
   if (compressed.timed_out) {
     timed_out_ = true;
     core.set_state(v1::CORE_STATE_TIMED_OUT);
@@ -316,6 +350,9 @@ void Capture::finish() {
   const auto deadline = Clock::now() + config_.capture_timeout;
   if (scratch_ && drained_.head > 0) {
     if (readCoreHead()) {
+      if (core_pending_ && entry_) {
+        startCompression(deadline);  // before the symbolizer's fork: we have one thread.
+      }
       symbolize(deadline);
     }
   }
@@ -324,6 +361,7 @@ void Capture::finish() {
   report_.set_fingerprint_basis(fingerprint.basis);
   if (core_pending_ && entry_) {
     if (timed_out_) {
+      dropCompression();
       report_.mutable_core()->set_state(v1::CORE_STATE_TIMED_OUT);
       report_.mutable_core()->set_missing_reason("capture_timeout ran out before compression");
     } else {

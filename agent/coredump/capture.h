@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "agent/coredump/compress_child.h"
 #include "agent/coredump/core_drain.h"
 #include "agent/coredump/forwarder.h"
 #include "agent/coredump/helper_args.h"
@@ -18,8 +19,8 @@ namespace vigie::coredump {
 // One crash, from the kernel's call to the spool entry. Two stages, because the crashed
 // process waits for the first one only:
 //  1. collect(): /proc/PID, then the core from stdin into a scratch file in the spool entry;
-//  2. finish(): after the helper has let the kernel go (detach), symbolize, fingerprint,
-//     compress, write the entry atomically and tell vigied.
+//  2. finish(): after the helper has let the kernel go (detach), symbolize and compress side
+//     by side, fingerprint, write the entry atomically and tell vigied.
 // Nothing here throws or exits; every failure becomes an error in the report.
 class Capture {
  public:
@@ -41,7 +42,11 @@ class Capture {
   void drain(int core_fd);
   bool readCoreHead();  // false when the core is not an ELF core
   void symbolize(std::chrono::steady_clock::time_point deadline);
+  // Starts compressing the core into core.zst while the symbolizer runs.
+  void startCompression(std::chrono::steady_clock::time_point deadline);
+  // Keeps the core (waits for its compression) unless the rate limit says no.
   void storeCore(std::chrono::steady_clock::time_point deadline);
+  void dropCompression();
   void decideOutcome();
   void publish();
 
@@ -52,6 +57,9 @@ class Capture {
   std::optional<SpoolEntry> entry_;
   UniqueFd scratch_;  // the raw core (unnamed file in the entry)
   DrainResult drained_;
+  std::optional<CompressChild> compression_;  // running next to the symbolizer
+  UniqueFd core_out_;                         // core.zst, being written by compression_
+  std::chrono::steady_clock::time_point compress_started_;
   bool core_pending_ = false;  // a whole core is in scratch_, to be stored if allowed
   bool timed_out_ = false;
   std::string entry_path_;

@@ -24,6 +24,11 @@ CompressResult compressZstd(int in_fd, uint64_t length, int out_fd, int level,
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, level);
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
   ZSTD_CCtx_setPledgedSrcSize(cctx.get(), length);
+  // No POSIX_FADV_DONTNEED behind the reader: the input is the helper's unnamed scratch file,
+  // whose pages are still dirty. DONTNEED starts their writeback, which allocates blocks and
+  // writes the whole raw core to disk for nothing, and the core.zst fsync that follows then
+  // waits for all of it (ext4 data=ordered). The pages go without any I/O when the scratch
+  // file is closed, right after this.
   (void)::posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
   std::vector<char> in(ZSTD_CStreamInSize() * 8);
@@ -70,8 +75,6 @@ CompressResult compressZstd(int in_fd, uint64_t length, int out_fd, int level,
       result.bytes_out += output.pos;
       finished = last ? remaining == 0 : input.pos == input.size;
     }
-    // The raw core is read once: keep it from pushing the page cache around.
-    (void)::posix_fadvise(in_fd, 0, static_cast<off_t>(offset), POSIX_FADV_DONTNEED);
     if (last) {
       return result;
     }

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Runs the DaemonSet's install-core-helper script (from the rendered manifests) with sh, in a
-temp dir standing for the image and the host: once with no helper in the image (it must exit 0
-and say crash capture is off), once with one (it must land executable at the host path, with no
-temp file left). Usage: run_init_container.py RENDERED.yaml"""
+temp dir standing for the image and the host: with no helper in the image (it must exit 0 and
+say crash capture is off), with a dynamically linked one (not copied: the host need not have its
+libraries), and with STATIC_HELPER, the build's statically linked vigie-coredump (it must land
+executable at the host path, with no temp file left, and run).
+Usage: run_init_container.py RENDERED.yaml STATIC_HELPER"""
 import os
 import shutil
 import stat
@@ -47,6 +49,13 @@ def main():
 
         shutil.copy("/bin/true", f"{image}/vigie-coredump")
         done = run()
+        if done.returncode != 0 or "dynamically linked" not in done.stdout or os.listdir(host):
+            print(f"a dynamic helper: exit {done.returncode}, host has {os.listdir(host)}",
+                  file=sys.stderr)
+            return 1
+
+        shutil.copy(sys.argv[2], f"{image}/vigie-coredump")
+        done = run()
         installed = os.path.join(host, "vigie-coredump")
         if done.returncode != 0 or not os.path.isfile(installed):
             print(f"with a helper: exit {done.returncode}, host has {os.listdir(host)}",
@@ -58,10 +67,12 @@ def main():
         if stat.S_IMODE(os.stat(installed).st_mode) != 0o755:
             print("the installed helper is not mode 0755", file=sys.stderr)
             return 1
-        if subprocess.run([installed], check=False).returncode != 0:
+        if subprocess.run([installed, "--help"], capture_output=True,
+                          check=False).returncode != 0:
             print("the installed helper does not run", file=sys.stderr)
             return 1
-    print("install-core-helper: off without a helper; installs it atomically with one")
+    print("install-core-helper: off without a helper, refuses a dynamic one, installs a static "
+          "one atomically")
     return 0
 
 
