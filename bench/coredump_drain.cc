@@ -64,6 +64,16 @@ int main(int argc, char** argv) {
     }
   }
   const uint64_t total = megabytes << 20;
+  {
+    std::FILE* load = std::fopen("/proc/loadavg", "r");
+    char text[128] = "?";
+    if (load != nullptr) {
+      (void)!std::fgets(text, sizeof(text), load);
+      std::fclose(load);
+    }
+    std::printf("coredump_drain: %llu MB into %s, zstd-%d, load %s",
+                static_cast<unsigned long long>(megabytes), dir.c_str(), level, text);
+  }
   const std::vector<char> chunk = coreLikeChunk(1 << 20);
   std::vector<double> drain_rates, compress_rates;
   double ratio = 0;
@@ -125,5 +135,13 @@ int main(int argc, char** argv) {
       "ratio %.0fx\n",
       static_cast<unsigned long long>(megabytes), dir.c_str(), median(drain_rates), level,
       median(compress_rates), ratio);
+  // What these rates mean for a crash of that size: the drain is what its restart waits for,
+  // the compression runs after it (next to the symbolizer).
+  const double drain_ms = static_cast<double>(megabytes) / median(drain_rates) * 1e3;
+  const double compress_ms = static_cast<double>(megabytes) / median(compress_rates) * 1e3;
+  std::printf(
+      "a %llu MB core: drain %.0f ms (added to its restart), compression %.0f ms after it; "
+      "compression / drain = %.2f\n",
+      static_cast<unsigned long long>(megabytes), drain_ms, compress_ms, compress_ms / drain_ms);
   return 0;
 }

@@ -127,9 +127,11 @@ class Vigied {
  public:
   static Result<Vigied> start(const std::string& vigied, const std::string& config,
                               const std::string& dir) {
+    // --core-pattern leave: the crash loop must not touch the host's core_pattern.
     std::vector<std::string> args = {
         vigied,     "--config",          config,         "--state-dir", dir + "/state",
-        "--socket", dir + "/vigie.sock", "--log-target", "stderr"};
+        "--socket", dir + "/vigie.sock", "--log-target", "stderr",      "--core-pattern",
+        "leave"};
     std::vector<char*> argv;
     for (std::string& arg : args) {
       argv.push_back(arg.data());

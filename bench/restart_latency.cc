@@ -54,6 +54,8 @@ constexpr int64_t kPollNs = kNsPerMs;           // record file polling period wh
 constexpr int64_t kStartupNs = 10 * kNsPerSec;  // vigied must start the workload within this.
 constexpr int64_t kStopGraceNs = 15 * kNsPerSec;
 constexpr uint32_t kSpareSlots = 16;  // for instances started after the last one we wait for.
+// The issue's bound on what units' cgroups may add to the median restart (--cgroups).
+constexpr int64_t kCgroupTargetNs = kNsPerMs / 2;
 
 // Set by signal handlers; no SA_RESTART, so a blocked waitpid returns EINTR and loops see them.
 volatile sig_atomic_t g_interrupted = 0;
@@ -104,6 +106,7 @@ struct Options {
   double timeout_s = 0;  // per measured phase; 0 = derived from the restart count.
   std::string tsv;
   bool keep_work_dir = false;
+  bool cgroups = false;  // also a third column: vigied with units' cgroups and limits.
 
   int64_t phaseBoundNs() const {
     if (timeout_s > 0) {
@@ -413,9 +416,16 @@ std::string yamlQuote(const std::string& text) {
   return out + "\"";
 }
 
+// `cgroup_parent` empty: vigied without cgroups (the supervision core alone). Else the unit
+// gets a cgroup under it, with a limit in each controller, so that every hierarchy is joined.
 Status writeVigiedConfig(const std::string& path, const std::string& crasher,
-                         const std::string& record_path) {
+                         const std::string& record_path, const std::string& cgroup_parent) {
   std::ofstream out(path);
+  if (cgroup_parent.empty()) {
+    out << "cgroups: {mode: off}\n";
+  } else {
+    out << "cgroups: {mode: on, parent: " << yamlQuote(cgroup_parent) << "}\n";
+  }
   // Backoff 0 and no start limit: restart at once, always, as the floor does.
   out << "workloads:\n"
       << "  - name: crasher\n"
@@ -424,6 +434,9 @@ Status writeVigiedConfig(const std::string& path, const std::string& crasher,
       << "      policy: always\n"
       << "      backoff: {initial: 0s, max: 0s}\n"
       << "      limit: {burst: 0}\n";
+  if (!cgroup_parent.empty()) {
+    out << "    resources: {memory_max: 1GiB, cpu_weight: 100, pids_max: 10000}\n";
+  }
   out.close();
   if (!out) {
     return Error{"cannot write " + path};
@@ -462,13 +475,17 @@ class VigiedProcess {
  public:
   static Result<VigiedProcess> start(const std::string& vigied, const std::string& config,
                                      const std::string& state_dir, const std::string& log) {
+    // --core-pattern leave: a restart bench has no business with the host's core_pattern (and
+    // a vigied killed at the end would leave its own pattern behind).
     std::vector<std::string> args = {vigied,
                                      "--config",
                                      config,
                                      "--state-dir",
                                      state_dir,
                                      "--socket",
-                                     state_dir + "/vigie.sock"};
+                                     state_dir + "/vigie.sock",
+                                     "--core-pattern",
+                                     "leave"};
     std::vector<char*> argv;
     argv.reserve(args.size() + 1);
     for (std::string& arg : args) {
@@ -555,11 +572,12 @@ class VigiedProcess {
   pid_t pid_;
 };
 
-// Column 2: vigied supervising the same crasher with an immediate-restart policy.
-Result<Sample> runVigied(const Options& options, const WorkDir& work, int repeat) {
+// Column 2: vigied supervising the same crasher with an immediate-restart policy, without
+// cgroups. Column 3 (`cgroups`): the same with the unit in its own cgroups.
+Result<Sample> runVigied(const Options& options, const WorkDir& work, int repeat, bool cgroups) {
   const auto runs = static_cast<uint32_t>(options.restarts);
   const int64_t bound_ns = options.phaseBoundNs();
-  const std::string tag = fmt::format("vigied-{}", repeat);
+  const std::string tag = fmt::format("{}-{}", cgroups ? "cgroups" : "vigied", repeat);
   const std::string record_path = work.file(tag + ".dat");
   const std::string config_path = work.file(tag + ".yaml");
   const std::string state_dir = work.file(tag + "-state");
@@ -569,7 +587,10 @@ Result<Sample> runVigied(const Options& options, const WorkDir& work, int repeat
   if (!record) {
     return record.error();
   }
-  if (Status written = writeVigiedConfig(config_path, options.crasher, record_path); !written) {
+  const std::string cgroup_parent =
+      cgroups ? fmt::format("vigie-bench-{}-{}", getpid(), repeat) : std::string();
+  if (Status written = writeVigiedConfig(config_path, options.crasher, record_path, cgroup_parent);
+      !written) {
     return written.error();
   }
   if (mkdir(state_dir.c_str(), 0700) != 0) {
@@ -729,6 +750,10 @@ int runBenchmark(Options options) {
   size_t bad_vigied = 0;
   std::vector<int64_t> bare_medians;
   std::vector<int64_t> vigied_medians;
+  std::vector<int64_t> all_cgroups;
+  std::vector<int64_t> cgroup_medians;
+  std::vector<int64_t> cgroup_costs;  // per repeat: the cgroup column's median minus vigied's.
+  size_t bad_cgroups = 0;
   for (int r = 1; r <= options.repeat; ++r) {
     const std::string run = fmt::format("{}/{}", r, options.repeat);
     auto bare = runBareLoop(options, work->file(fmt::format("bare-{}.dat", r)));
@@ -739,7 +764,7 @@ int runBenchmark(Options options) {
     const Stats bare_stats = computeStats(bare->latencies, bare->bad);
     printRow(run, "bare", bare_stats, "");
 
-    auto vigied = runVigied(options, *work, r);
+    auto vigied = runVigied(options, *work, r, /*cgroups=*/false);
     if (!vigied) {
       fmt::print(stderr, "restart_latency: vigied, repeat {}: {}\n", run, vigied.error().message);
       return 1;
@@ -752,6 +777,26 @@ int runBenchmark(Options options) {
     if (bare_stats.n == 0 || vigied_stats.n == 0) {
       fmt::print(stderr, "restart_latency: repeat {} produced no usable latency\n", run);
       return 1;
+    }
+    if (options.cgroups) {
+      auto cgroups = runVigied(options, *work, r, /*cgroups=*/true);
+      if (!cgroups) {
+        fmt::print(stderr, "restart_latency: vigied with cgroups, repeat {}: {}\n", run,
+                   cgroups.error().message);
+        return 1;
+      }
+      const Stats cgroup_stats = computeStats(cgroups->latencies, cgroups->bad);
+      printRow(run, "cgroups", cgroup_stats,
+               fmt::format("   median {:+.3f} ms over vigied",
+                           toMs(cgroup_stats.median_ns - vigied_stats.median_ns)));
+      if (cgroup_stats.n == 0) {
+        fmt::print(stderr, "restart_latency: repeat {} produced no usable latency\n", run);
+        return 1;
+      }
+      cgroup_medians.push_back(cgroup_stats.median_ns);
+      cgroup_costs.push_back(cgroup_stats.median_ns - vigied_stats.median_ns);
+      all_cgroups.insert(all_cgroups.end(), cgroups->latencies.begin(), cgroups->latencies.end());
+      bad_cgroups += cgroups->bad;
     }
     bare_medians.push_back(bare_stats.median_ns);
     vigied_medians.push_back(vigied_stats.median_ns);
@@ -776,6 +821,18 @@ int runBenchmark(Options options) {
       " -> {} the {:.1f}x target\n",
       options.repeat, toMs(bare_median), toMs(vigied_median), summary_ratio,
       summary_ratio <= kTargetRatio ? "within" : "OUTSIDE", kTargetRatio);
+  if (options.cgroups) {
+    const Stats cgroups_all = computeStats(all_cgroups, bad_cgroups);
+    // Paired per repeat (the two columns run back to back), then the median over repeats: the
+    // load of a shared machine moves both columns of a repeat together.
+    const int64_t cost = medianOf(cgroup_costs);
+    fmt::print(
+        "cgroups: pooled median {:.3f} ms, median of per-repeat medians {:.3f} ms; median of "
+        "the per-repeat differences {:+.3f} ms over vigied without cgroups -> {} the +{:.1f} ms "
+        "target\n",
+        toMs(cgroups_all.median_ns), toMs(medianOf(cgroup_medians)), toMs(cost),
+        cost <= kCgroupTargetNs ? "within" : "OUTSIDE", toMs(kCgroupTargetNs));
+  }
   fmt::print("  load average {}\n", loadAverage());
 
   if (!options.tsv.empty()) {
@@ -811,6 +868,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--tsv", options.tsv, "also write the pooled figures to this TSV file");
   app.add_flag("--keep-work-dir", options.keep_work_dir, "keep the work files for debugging");
+  app.add_flag("--cgroups", options.cgroups,
+               "also measure vigied with the unit in its own cgroups, with limits (root)");
   CLI11_PARSE(app, argc, argv);
 
   if (options.quick) {

@@ -7,9 +7,14 @@
 #    that is installed (supervisord, runit, s6, daemontools). Nothing is installed from here.
 # Then one markdown table with every column.
 # 3. The API under load: heartbeat_size, heartbeat_qps and fleet_bench, each printing its own.
+# 4. Crash capture (root): coredump_drain, coredump_latency and crash_incident, which install
+#    their own core_pattern for the run; it is put back however the run ends.
+#
+# Every other vigied here runs with --core-pattern leave: only step 4 touches the pattern.
 #
 # Env knobs: BENCH_PEERS=0 skips step 2; BENCH_REPEAT (default 3) repeats of step 1;
-# PEERS_DIR; BENCH_API=0 skips step 3. Exit status: 0 when every measurement ran (whatever the figures), 1 otherwise.
+# PEERS_DIR; BENCH_API=0 skips step 3; BENCH_CRASH=0 skips step 4. Exit status: 0 when every
+# measurement ran (whatever the figures), 1 otherwise.
 set -euo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -31,7 +36,16 @@ for program in restart_latency bench_crasher vigied; do
 done
 
 work=$(mktemp -d /tmp/vigie-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# The host's core_pattern as it was: a bench that dies half-way must not leave its helper there.
+saved_pattern=$(cat /proc/sys/kernel/core_pattern)
+cleanup() {
+  if [[ $(cat /proc/sys/kernel/core_pattern) != "$saved_pattern" ]]; then
+    echo "bench: core_pattern was left changed; putting \"$saved_pattern\" back" >&2
+    printf '%s\n' "$saved_pattern" >/proc/sys/kernel/core_pattern || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 status=0
@@ -69,7 +83,11 @@ else
   export RESULTS_TSV=$OUT_DIR/results.tsv RAW_DIR=$OUT_DIR/raw
   mkdir -p "$PEERS_TMP" "$OUT_DIR"
   AGENT_CMD=$(printf '%q' "$peers_dir/examples/agent-vigie.sh")
-  export AGENT_CMD VIGIED=$bin/vigied
+  # The harness's adapter starts $VIGIED without --core-pattern (it is read-only here): a
+  # wrapper adds `leave`, so that its crash loop never installs vigied's pattern on the host.
+  printf '#!/bin/bash\nexec %q --core-pattern leave --metrics-listen 127.0.0.1:0 "$@"\n' "$bin/vigied" >"$work/vigied-leave"
+  chmod +x "$work/vigied-leave"
+  export AGENT_CMD VIGIED=$work/vigied-leave
 
   # The throttled supervisors restart a crash loop about once a second: 30 restarts are enough
   # to show it and keep the run short. Their time bound stays the harness's default; the
@@ -150,6 +168,26 @@ else
   for program in heartbeat_size heartbeat_qps fleet_bench; do
     echo
     echo "== $program"
+    if [[ ! -x $bin/$program ]]; then
+      echo "bench: $bin/$program is missing; build first (make build)" >&2
+      status=1
+    elif ! "$bin/$program"; then
+      status=1
+    fi
+  done
+fi
+# 4. Crash capture (bench/README.md, "vigie-coredump" and "vigied's incidents"): drain and zstd
+#    throughput, crash -> reaped / crash -> spool entry with the helper's phases, and under
+#    vigied crash -> restart and crash -> complete incident, core on against `core: false`.
+#    They need root (kernel.core_pattern); BENCH_CRASH=0 skips them.
+if [[ ${BENCH_CRASH:-1} == 0 ]]; then
+  echo "== crash benchmarks: skipped (BENCH_CRASH=0)"
+elif [[ $(id -u) != 0 ]]; then
+  echo "== crash benchmarks: skipped (they set kernel.core_pattern: run as root)"
+else
+  for program in coredump_drain coredump_latency crash_incident; do
+    echo
+    echo "== $program (load $(cut -d' ' -f1-3 /proc/loadavg))"
     if [[ ! -x $bin/$program ]]; then
       echo "bench: $bin/$program is missing; build first (make build)" >&2
       status=1
