@@ -99,6 +99,10 @@ const std::string& eventUnit(const v1::Event& event) {
       return event.instance_started().unit();
     case v1::Event::kInstanceExited:
       return event.instance_exited().unit();
+    case v1::Event::kCrashOpened:
+      return event.crash_opened().crash().unit();
+    case v1::Event::kCrashCompleted:
+      return event.crash_completed().crash().unit();
     default:
       break;
   }

@@ -28,7 +28,7 @@ v1::Event configReloadedEvent(const v1::ReloadSummary* summary, size_t error_cou
 void fillReloadSummary(const Supervisor::ReloadSummary& summary, v1::ReloadSummary* out);
 v1::RestartAction toProto(const RestartDecision& decision, bool stopping);
 
-// The unit an event is about, or "" for agent-wide events (config reloads).
+// The unit an event is about, or "" for agent-wide events (config reloads, node-level crashes).
 const std::string& eventUnit(const v1::Event& event);
 
 }  // namespace vigie

@@ -1,5 +1,6 @@
 #include "agent/api/heartbeat.h"
 
+#include "agent/api/crash_state.h"
 #include "agent/api/proto_convert.h"
 
 namespace vigie {
@@ -35,10 +36,22 @@ v1::HeartbeatResponse buildHeartbeat(const NodeSnapshot& snapshot,
       fillUnit(unit, snapshot.clock, kSummaryInstances, response.add_units());
     }
   }
+  for (const CrashEntry& crash : snapshot.crashes.entries) {
+    if (full || crash.revision > since) {
+      fillCrashSummary(crash, response.add_crashes());
+    }
+  }
   if (!full) {
     for (const Tombstone& tombstone : snapshot.tombstones) {
       if (tombstone.revision > since) {
         v1::Tombstone* out = response.add_removed_units();
+        out->set_name(tombstone.name);
+        out->set_revision(tombstone.revision);
+      }
+    }
+    for (const Tombstone& tombstone : snapshot.crashes.tombstones) {
+      if (tombstone.revision > since) {
+        v1::Tombstone* out = response.add_removed_crashes();
         out->set_name(tombstone.name);
         out->set_revision(tombstone.revision);
       }

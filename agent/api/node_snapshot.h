@@ -4,14 +4,19 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "agent/crash/crash_index.h"
+#include "vigie/cgroup.h"
 #include "vigie/config.h"
+#include "vigie/health.h"
 #include "vigie/time.h"
 #include "vigie/unit_lifecycle.h"
+#include "vigie/v1/agent.pb.h"
 
 namespace vigie {
 
@@ -33,8 +38,27 @@ struct ExitView {
   Duration user_cpu{};
   Duration system_cpu{};
   uint64_t max_rss_bytes = 0;
+  bool oom_killed = false;                    // SIGKILLed by the OOM killer in this instance
+  std::optional<CgroupInstanceStats> cgroup;  // units with a cgroup
+  EndReason end_reason = EndReason::kNone;    // the agent ended it for a failed health check
+  std::string end_detail;                     // "HTTP 500 (3 failures in a row)"
 
   bool operator==(const ExitView&) const = default;
+};
+
+// A liveness probe's record, without what changes on every run (the time of the latest pass):
+// a passing probe leaves the view, and the unit's revision, alone.
+struct ProbeView {
+  ProbeState state = ProbeState::kPending;
+  uint32_t consecutive_failures = 0;
+  uint32_t failure_threshold = 0;
+  uint64_t failures = 0;
+  std::string last_status;
+  std::string last_failure;
+  std::string last_failure_output;
+  std::optional<WallTime> last_failure_time;
+
+  bool operator==(const ProbeView&) const = default;
 };
 
 struct InstanceView {
@@ -42,6 +66,9 @@ struct InstanceView {
   pid_t pid = 0;  // 0 when it never ran
   WallTime started{};
   std::optional<ExitView> exit;  // unset while it runs
+  bool ready = false;
+  std::string notify_status;
+  std::optional<ProbeView> liveness;
 
   bool operator==(const InstanceView&) const = default;
 };
@@ -56,6 +83,9 @@ struct UnitConfigView {
   std::string file;
   int line = 0;
   int column = 0;
+  bool notify = false;
+  std::optional<Duration> watchdog;
+  std::optional<ProbeSpec> liveness;
 
   bool operator==(const UnitConfigView&) const = default;
 };
@@ -68,6 +98,7 @@ struct UnitView {
   // the snapshot's ClockMapping.
   std::optional<MonoTime> next_start;
   bool stopped_by_operator = false;
+  bool ready = false;  // the current instance runs and is ready
   uint32_t restart_count = 0;
   uint64_t total_restarts = 0;
   uint64_t failed_starts = 0;
@@ -99,6 +130,27 @@ struct Tombstone {
   MonoTime removed_at{};
 };
 
+// One crash incident as the API shows it: the version last written to the crash store, so that
+// its files (report.pb, core.zst) are in place whenever the API names it.
+struct CrashEntry {
+  crash::IncidentPtr incident;
+  std::shared_ptr<const v1::CrashSummary> summary;  // its `revision` is left unset
+  uint64_t revision = 0;  // the revision at which the summary last changed
+};
+
+// What the API reads of crash capture (crash_state.h builds it from the tracker's CrashIndex).
+struct CrashState {
+  bool enabled = false;  // an index was published: crash capture runs
+  bool loaded = false;   // the store has been read (CrashIndex::loaded)
+  uint64_t index_version = 0;
+  std::string store_dir;
+  crash::CorePatternState core_pattern;
+  std::vector<CrashEntry> entries;    // by id, oldest first
+  std::vector<Tombstone> tombstones;  // incidents retention removed (name: the id), by revision
+
+  const CrashEntry* find(std::string_view id) const;
+};
+
 // Everything the API reads, at one revision. Immutable once published: readers on any thread
 // share it through std::shared_ptr<const NodeSnapshot>.
 struct NodeSnapshot {
@@ -110,6 +162,7 @@ struct NodeSnapshot {
   ClockMapping clock;
   std::vector<UnitEntry> units;       // in config order
   std::vector<Tombstone> tombstones;  // by revision, oldest first
+  CrashState crashes;
 
   const UnitEntry* find(std::string_view name) const;
 };

@@ -80,6 +80,30 @@ v1::ExitKind toProto(ExitView::Kind kind) {
   return v1::EXIT_KIND_UNSPECIFIED;
 }
 
+v1::ProbeState toProto(ProbeState state) {
+  switch (state) {
+    case ProbeState::kPending:
+      return v1::PROBE_STATE_PENDING;
+    case ProbeState::kPassing:
+      return v1::PROBE_STATE_PASSING;
+    case ProbeState::kFailing:
+      return v1::PROBE_STATE_FAILING;
+  }
+  return v1::PROBE_STATE_UNSPECIFIED;
+}
+
+v1::ProbeKind toProto(ProbeSpec::Kind kind) {
+  switch (kind) {
+    case ProbeSpec::Kind::kExec:
+      return v1::PROBE_KIND_EXEC;
+    case ProbeSpec::Kind::kHttp:
+      return v1::PROBE_KIND_HTTP;
+    case ProbeSpec::Kind::kTcp:
+      return v1::PROBE_KIND_TCP;
+  }
+  return v1::PROBE_KIND_UNSPECIFIED;
+}
+
 v1::RestartPolicy toProto(RestartPolicyKind policy) {
   switch (policy) {
     case RestartPolicyKind::kAlways:
@@ -108,6 +132,26 @@ void fillExit(const ExitView& exit, v1::ExitDetails* out) {
   *usage->mutable_user_cpu() = toDuration(exit.user_cpu);
   *usage->mutable_system_cpu() = toDuration(exit.system_cpu);
   usage->set_max_rss_bytes(exit.max_rss_bytes);
+  if (exit.oom_killed) {
+    out->set_reason(v1::EXIT_REASON_OOM_KILLED);
+  }
+  if (exit.end_reason != EndReason::kNone) {
+    out->set_reason(exit.end_reason == EndReason::kLiveness ? v1::EXIT_REASON_LIVENESS
+                                                            : v1::EXIT_REASON_WATCHDOG);
+    out->set_reason_detail(exit.end_detail);
+  }
+  if (exit.cgroup) {
+    v1::CgroupUsage* cgroup = out->mutable_cgroup();
+    if (exit.cgroup->memory_peak_bytes) {
+      cgroup->set_memory_peak_bytes(*exit.cgroup->memory_peak_bytes);
+    }
+    if (exit.cgroup->cpu_time) {
+      *cgroup->mutable_cpu_time() = toDuration(*exit.cgroup->cpu_time);
+    }
+    if (exit.cgroup->oom_kills) {
+      cgroup->set_oom_kills(*exit.cgroup->oom_kills);
+    }
+  }
 }
 
 void fillInstance(const InstanceView& instance, v1::Instance* out) {
@@ -116,6 +160,24 @@ void fillInstance(const InstanceView& instance, v1::Instance* out) {
   *out->mutable_start_time() = toTimestamp(instance.started);
   if (instance.exit) {
     fillExit(*instance.exit, out->mutable_exit());
+  }
+  out->set_ready(instance.ready);
+  out->set_notify_status(instance.notify_status);
+  if (instance.liveness) {
+    fillProbeStatus(*instance.liveness, out->mutable_liveness());
+  }
+}
+
+void fillProbeStatus(const ProbeView& probe, v1::ProbeStatus* out) {
+  out->set_state(toProto(probe.state));
+  out->set_consecutive_failures(probe.consecutive_failures);
+  out->set_failure_threshold(probe.failure_threshold);
+  out->set_failures(probe.failures);
+  out->set_last_status(probe.last_status);
+  out->set_last_failure(probe.last_failure);
+  out->set_last_failure_output(probe.last_failure_output);
+  if (probe.last_failure_time) {
+    *out->mutable_last_failure_time() = toTimestamp(*probe.last_failure_time);
   }
 }
 
@@ -130,6 +192,7 @@ void fillUnit(const UnitEntry& unit, const ClockMapping& clock, size_t max_insta
     *out->mutable_next_start_time() = toTimestamp(clock.toWall(*view.next_start));
   }
   out->set_stopped_by_operator(view.stopped_by_operator);
+  out->set_ready(view.ready);
   out->set_restart_count(view.restart_count);
   out->set_total_restarts(view.total_restarts);
   out->set_failed_starts(view.failed_starts);
@@ -151,6 +214,32 @@ void fillUnitConfig(const UnitConfigView& config, v1::UnitConfig* out) {
   source->set_file(config.file);
   source->set_line(static_cast<uint32_t>(std::max(config.line, 0)));
   source->set_column(static_cast<uint32_t>(std::max(config.column, 0)));
+  out->set_notify(config.notify);
+  if (config.watchdog) {
+    *out->mutable_watchdog() = toDuration(*config.watchdog);
+  }
+  if (config.liveness) {
+    fillLivenessProbe(*config.liveness, out->mutable_liveness());
+  }
+}
+
+void fillLivenessProbe(const ProbeSpec& probe, v1::LivenessProbe* out) {
+  out->set_kind(toProto(probe.kind));
+  if (probe.kind == ProbeSpec::Kind::kExec) {
+    for (const std::string& arg : probe.exec) {
+      out->add_exec(arg);
+    }
+  } else {
+    out->set_host(probe.host);
+    out->set_port(probe.port);
+    if (probe.kind == ProbeSpec::Kind::kHttp) {
+      out->set_path(probe.path);
+    }
+  }
+  *out->mutable_period() = toDuration(probe.period);
+  *out->mutable_timeout() = toDuration(probe.timeout);
+  out->set_failure_threshold(probe.failure_threshold);
+  *out->mutable_initial_delay() = toDuration(probe.initial_delay);
 }
 
 void fillUsage(const UsageSample& usage, v1::NodeUsage* out) {

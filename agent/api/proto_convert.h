@@ -24,9 +24,13 @@ google::protobuf::Duration toDuration(Duration duration);
 v1::UnitState toProto(UnitState state);
 v1::ExitKind toProto(ExitView::Kind kind);
 v1::RestartPolicy toProto(RestartPolicyKind policy);
+v1::ProbeState toProto(ProbeState state);
+v1::ProbeKind toProto(ProbeSpec::Kind kind);
 
 void fillExit(const ExitView& exit, v1::ExitDetails* out);
 void fillInstance(const InstanceView& instance, v1::Instance* out);
+void fillProbeStatus(const ProbeView& probe, v1::ProbeStatus* out);
+void fillLivenessProbe(const ProbeSpec& probe, v1::LivenessProbe* out);
 
 // Units in ListUnits, heartbeats and events carry their latest two instances (the current one
 // and the last one that ended); GetUnit carries all of them.

@@ -9,24 +9,26 @@
 #include <unordered_set>
 #include <utility>
 
+#include "agent/api/crash_state.h"
+
 namespace vigie {
 namespace {
 
 // Drops tombstones past the limits, oldest first, and raises the diff floor past them.
-bool pruneTombstones(NodeSnapshot& next, const TombstoneLimits& limits, MonoTime now) {
+bool pruneTombstones(std::vector<Tombstone>& tombstones, uint64_t& oldest_diffable,
+                     const TombstoneLimits& limits, MonoTime now) {
   size_t drop = 0;
-  while (drop < next.tombstones.size()) {
-    const Tombstone& oldest = next.tombstones[drop];
-    const bool too_many = next.tombstones.size() - drop > limits.max_count;
+  while (drop < tombstones.size()) {
+    const Tombstone& oldest = tombstones[drop];
+    const bool too_many = tombstones.size() - drop > limits.max_count;
     const bool too_old = now - oldest.removed_at >= limits.max_age;
     if (!too_many && !too_old) {
       break;
     }
-    next.oldest_diffable = std::max(next.oldest_diffable, oldest.revision);
+    oldest_diffable = std::max(oldest_diffable, oldest.revision);
     ++drop;
   }
-  next.tombstones.erase(next.tombstones.begin(),
-                        next.tombstones.begin() + static_cast<std::ptrdiff_t>(drop));
+  tombstones.erase(tombstones.begin(), tombstones.begin() + static_cast<std::ptrdiff_t>(drop));
   return drop > 0;
 }
 
@@ -55,7 +57,8 @@ NodeSnapshotPtr SnapshotPublisher::current() const {
   return published_;
 }
 
-bool SnapshotPublisher::publish(std::vector<UnitView> units, ClockMapping clock) {
+bool SnapshotPublisher::publish(std::vector<UnitView> units, ClockMapping clock,
+                                const crash::CrashIndex* crashes) {
   const NodeSnapshot& previous = *latest_;
   std::unordered_map<std::string_view, const UnitEntry*> before;
   before.reserve(previous.units.size());
@@ -104,8 +107,20 @@ bool SnapshotPublisher::publish(std::vector<UnitView> units, ClockMapping clock)
     }
   }
 
-  const bool pruned = pruneTombstones(*next, limits_, clock.mono);
-  if (!changed && !pruned) {
+  bool crashes_refreshed = false;
+  if (crashes != nullptr) {
+    changed =
+        nextCrashState(previous.crashes, *crashes, revision, clock.mono, next->crashes) || changed;
+    crashes_refreshed =
+        !previous.crashes.enabled || crashes->version != previous.crashes.index_version;
+  } else {
+    next->crashes = previous.crashes;
+  }
+
+  bool pruned = pruneTombstones(next->tombstones, next->oldest_diffable, limits_, clock.mono);
+  pruned = pruneTombstones(next->crashes.tombstones, next->oldest_diffable, limits_, clock.mono) ||
+           pruned;
+  if (!changed && !pruned && !crashes_refreshed) {
     return false;
   }
   next->revision = changed ? revision : previous.revision;

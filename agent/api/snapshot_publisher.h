@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agent/api/node_snapshot.h"
+#include "agent/crash/crash_index.h"
 #include "vigie/time.h"
 
 namespace vigie {
@@ -29,7 +30,8 @@ uint64_t newAgentEpoch();
 // Revisions are state-based: publish() compares each unit's new view with the one published
 // before, and only when something differs does the revision move (by one per publish), stamped
 // on the units that changed and on the tombstones of the units that are gone. Publishing an
-// unchanged state changes nothing, so an idle node's revision stays put.
+// unchanged state changes nothing, so an idle node's revision stays put. Crash incidents are
+// versioned the same way (crash_state.h), in the same revision sequence.
 class SnapshotPublisher {
  public:
   explicit SnapshotPublisher(uint64_t epoch, TombstoneLimits limits = {});
@@ -38,8 +40,11 @@ class SnapshotPublisher {
 
   // Loop thread only. `units` is the whole running set, in config order (unit names are
   // unique); `clock` is a reading of both clocks, used to age tombstones and, by readers, to turn
-  // monotonic times into wall times. Returns whether a new snapshot was published.
-  bool publish(std::vector<UnitView> units, ClockMapping clock);
+  // monotonic times into wall times. `crashes`: the crash tracker's latest index (null: the
+  // crash part stays as it was). Returns whether a new snapshot was published: a new revision,
+  // or only a newer crash index (details and core_pattern state that no heartbeat carries).
+  bool publish(std::vector<UnitView> units, ClockMapping clock,
+               const crash::CrashIndex* crashes = nullptr);
 
   // Any thread. Never null: before the first publish, an empty snapshot at revision 0.
   NodeSnapshotPtr current() const;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "agent/api/api_events.h"
+#include "agent/api/crash_state.h"
 #include "agent/api/unit_view.h"
 
 namespace vigie {
@@ -27,11 +28,30 @@ void SnapshotUpdater::requestPublish() {
   });
 }
 
+void SnapshotUpdater::trackCrashes(crash::CrashIndexPublisher& crashes) {
+  crashes_ = &crashes;
+  crashes.addListener([this, alive = alive_] {
+    if (*alive) {
+      requestPublish();
+    }
+  });
+}
+
 void SnapshotUpdater::publishNow() {
   pending_ = false;
+  const NodeSnapshotPtr before = publisher_.current();
   if (supervisor_ != nullptr) {
+    const crash::CrashIndexPtr crashes = crashes_ != nullptr ? crashes_->current() : nullptr;
     publisher_.publish(buildUnitViews(*supervisor_),
-                       ClockMapping{dispatcher_.monotonicNow(), dispatcher_.wallNow()});
+                       ClockMapping{dispatcher_.monotonicNow(), dispatcher_.wallNow()},
+                       crashes.get());
+  }
+  if (sink_ != nullptr && crashes_ != nullptr) {
+    // After the unit events of this turn: an incident opens once its instance has ended.
+    for (v1::Event& event :
+         crashEvents(before->crashes, publisher_.latest().crashes, dispatcher_.wallNow())) {
+      events_.push_back(std::move(event));
+    }
   }
   if (events_.empty()) {
     return;

@@ -6,6 +6,7 @@
 
 #include "agent/api/event_sink.h"
 #include "agent/api/snapshot_publisher.h"
+#include "agent/crash/crash_index.h"
 #include "agent/supervisor/forwarding_observer.h"
 #include "agent/supervisor/supervisor.h"
 #include "agent/supervisor/unit.h"
@@ -23,6 +24,9 @@ namespace vigie {
 // them until the publish, stamps each with the version of that snapshot (the first one that
 // includes the change), and hands them to the sink.
 //
+// With crash tracking, each CrashIndex the crash tracker publishes requests a publish too: the
+// snapshot carries the incidents, and the sink gets the crash events (opened, completed).
+//
 // Changes that come with no unit event (the first load, a reload that adds or drops units) need
 // a requestPublish() from the caller. Loop thread only.
 class SnapshotUpdater final : public ForwardingObserver {
@@ -34,6 +38,8 @@ class SnapshotUpdater final : public ForwardingObserver {
 
   // The supervisor takes its observer in its constructor, so it is given here afterwards.
   void track(const Supervisor& supervisor) { supervisor_ = &supervisor; }
+  // Listens to `crashes` (on the loop thread) from now on; it must outlive this object's use.
+  void trackCrashes(crash::CrashIndexPublisher& crashes);
   // Null: no events are built.
   void setEventSink(ApiEventSink* sink) { sink_ = sink; }
   // Schedules a publish at the end of this loop turn (once, however often it is asked).
@@ -56,6 +62,7 @@ class SnapshotUpdater final : public ForwardingObserver {
   Dispatcher& dispatcher_;
   SnapshotPublisher& publisher_;
   const Supervisor* supervisor_ = nullptr;
+  const crash::CrashIndexPublisher* crashes_ = nullptr;
   ApiEventSink* sink_ = nullptr;
   bool pending_ = false;
   std::vector<v1::Event> events_;  // of this turn, not yet stamped.

@@ -35,7 +35,27 @@ UnitConfigView buildConfigView(const WorkloadSpec& spec) {
   config.file = spec.location.file;
   config.line = spec.location.line;
   config.column = spec.location.column;
+  config.notify = spec.notify;
+  config.watchdog = spec.watchdog;
+  config.liveness = spec.liveness;
   return config;
+}
+
+ProbeView buildProbeView(const LivenessStatus& status) {
+  ProbeView view;
+  view.state = status.state;
+  view.consecutive_failures = status.consecutive_failures;
+  view.failure_threshold = status.failure_threshold;
+  view.failures = status.failures;
+  if (status.last) {
+    view.last_status = status.last->status;
+  }
+  if (status.last_failure) {
+    view.last_failure = status.last_failure->status;
+    view.last_failure_output = status.last_failure->output;
+    view.last_failure_time = status.last_failure->at_wall;
+  }
+  return view;
 }
 
 }  // namespace
@@ -53,8 +73,19 @@ ExitView buildExitView(const WorkloadSpec& spec, const InstanceRecord& instance)
   view.kind = exitKind(status.kind);
   view.code = status.code;
   view.signal = status.signal;
-  view.success = classifyExit(spec, status) == ExitKind::kSuccess;
+  // An end for a failed health check is a failure, whatever the status.
+  view.success = classifyEnd(spec, status, instance.health.end_reason) == ExitKind::kSuccess;
   view.description = status.describe();
+  if (instance.health.end_reason != EndReason::kNone) {
+    view.description += " (" + std::string(endReasonName(instance.health.end_reason)) + ")";
+  }
+  view.end_reason = instance.health.end_reason;
+  view.end_detail = instance.health.end_detail;
+  if (instance.oom_killed) {
+    view.description += " (oom-killed)";
+  }
+  view.oom_killed = instance.oom_killed;
+  view.cgroup = instance.cgroup_stats;
   view.at = status.at_wall;
   if (instance.started_mono != MonoTime{} && status.at_mono >= instance.started_mono) {
     view.runtime = status.at_mono - instance.started_mono;
@@ -75,6 +106,11 @@ InstanceView buildInstanceView(const WorkloadSpec& spec, const InstanceRecord& i
   if (instance.exit || !instance.spawn_error.empty()) {
     view.exit = buildExitView(spec, instance);
   }
+  view.ready = instance.health.ready && instance.pid > 0;
+  view.notify_status = instance.health.notify_status;
+  if (instance.health.liveness) {
+    view.liveness = buildProbeView(*instance.health.liveness);
+  }
   return view;
 }
 
@@ -86,6 +122,7 @@ UnitView buildUnitView(const Unit& unit) {
   view.pid = current != nullptr && current->running() ? current->pid : 0;
   view.next_start = unit.nextStartAt();
   view.stopped_by_operator = unit.stoppedByOperator();
+  view.ready = unit.ready();
   view.restart_count = unit.restartCount();
   view.total_restarts = unit.totalRestarts();
   view.failed_starts = unit.failedStarts();

@@ -46,4 +46,29 @@ struct EventsArgs {
 };
 ExitCode runEvents(CommandContext& context, const EventsArgs& args);
 
+// `crash ...`: incidents the agent recorded. ID is an incident id or a unique prefix of one.
+struct CrashListArgs {
+  std::string unit;
+  std::string since;  // a duration back from now ("2h", "3d") or a time
+  std::string fingerprint;
+  std::string reason;
+  uint32_t limit = 0;  // 0: the agent's default (100)
+};
+ExitCode runCrashList(CommandContext& context, const CrashListArgs& args);
+ExitCode runCrashShow(CommandContext& context, const std::string& id);
+ExitCode runCrashBacktrace(CommandContext& context, const std::string& id);
+
+struct CrashCoreArgs {
+  std::string id;
+  std::string output_file;  // "-": stdout
+  bool compressed = false;  // the stored zstd frame; else the raw core
+};
+ExitCode runCrashCore(CommandContext& context, const CrashCoreArgs& args);
+
+struct CrashGdbArgs {
+  std::string id;
+  std::string debugger = "gdb";  // a command line: the program and its first arguments
+};
+ExitCode runCrashGdb(CommandContext& context, const CrashGdbArgs& args);
+
 }  // namespace vigie::cli

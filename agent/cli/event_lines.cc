@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "agent/cli/crash_words.h"
 #include "agent/cli/human.h"
 #include "agent/cli/reload_text.h"
 #include "agent/cli/terminal.h"
@@ -79,6 +80,17 @@ std::string formatEvent(const v1::Event& event, bool color, size_t unit_width) {
       break;
     case v1::Event::kConfigReloaded:
       what = reloadWords(event.config_reloaded());
+      break;
+    case v1::Event::kCrashOpened:
+      unit =
+          event.crash_opened().crash().unit().empty() ? "-" : event.crash_opened().crash().unit();
+      what = crashEventWords(event.crash_opened().crash(), /*completed=*/false);
+      break;
+    case v1::Event::kCrashCompleted:
+      unit = event.crash_completed().crash().unit().empty()
+                 ? "-"
+                 : event.crash_completed().crash().unit();
+      what = crashEventWords(event.crash_completed().crash(), /*completed=*/true);
       break;
     default:
       // A newer agent's event this vigiectl does not know yet.

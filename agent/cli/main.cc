@@ -113,6 +113,43 @@ int main(int argc, char** argv) {
   events->add_flag("-f,--follow", events_args.follow, "Watch new events until interrupted");
   events->add_option("--unit", events_args.units, "Only this unit's events (repeatable)");
 
+  auto* crash = app.add_subcommand("crash", "Crash incidents: list, show, bt, core, gdb");
+  crash->require_subcommand(1);
+  CrashListArgs crash_list_args;
+  auto* crash_list = crash->add_subcommand("list", "Crash incidents on record, newest first");
+  crash_list->add_option("--unit", crash_list_args.unit, "Only this unit's incidents");
+  crash_list->add_option("--since", crash_list_args.since,
+                         "Only crashes since a time (2024-05-01 12:00) or this long ago (2h, 3d)");
+  crash_list->add_option("--fingerprint", crash_list_args.fingerprint,
+                         "Only this fingerprint (or the ones it is a prefix of)");
+  crash_list->add_option("--reason", crash_list_args.reason,
+                         "Only this reason: exited, signaled, core-dumped or lost");
+  crash_list->add_option("--limit", crash_list_args.limit, "At most this many (default 100)");
+  std::string crash_id;
+  auto addCrashCommand = [&](const char* name, const char* help) {
+    auto* command = crash->add_subcommand(name, help);
+    command->add_option("id", crash_id, "The incident's id, or a unique prefix of it")->required();
+    return command;
+  };
+  auto* crash_show = addCrashCommand("show", "One incident: what crashed, why, where, its core");
+  auto* crash_bt =
+      addCrashCommand("bt", "Every thread's backtrace, the crashing thread first (marked *)");
+  CrashCoreArgs crash_core_args;
+  auto* crash_core = addCrashCommand("core", "Write the incident's core dump to a file");
+  crash_core
+      ->add_option("--output-file", crash_core_args.output_file,
+                   "Where to write it (- for stdout, when not a terminal)")
+      ->required();
+  crash_core->add_flag("--compressed", crash_core_args.compressed,
+                       "The stored zstd frame (smaller) instead of the raw core");
+  CrashGdbArgs crash_gdb_args;
+  auto* crash_gdb = addCrashCommand(
+      "gdb", "Debug the core: gdb on the crashed executable and its core (like coredumpctl debug)");
+  crash_gdb
+      ->add_option("--debugger", crash_gdb_args.debugger,
+                   "The debugger's command line; the executable and the core are added to it")
+      ->capture_default_str();
+
   auto fleet = addFleetCommand(app);
 
   try {
@@ -173,6 +210,23 @@ int main(int argc, char** argv) {
   }
   if (events->parsed()) {
     return runEvents(context, events_args);
+  }
+  if (crash_list->parsed()) {
+    return runCrashList(context, crash_list_args);
+  }
+  if (crash_show->parsed()) {
+    return runCrashShow(context, crash_id);
+  }
+  if (crash_bt->parsed()) {
+    return runCrashBacktrace(context, crash_id);
+  }
+  if (crash_core->parsed()) {
+    crash_core_args.id = crash_id;
+    return runCrashCore(context, crash_core_args);
+  }
+  if (crash_gdb->parsed()) {
+    crash_gdb_args.id = crash_id;
+    return runCrashGdb(context, crash_gdb_args);
   }
   return kExitUsage;
 }

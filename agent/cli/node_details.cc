@@ -48,6 +48,22 @@ std::string pressureLine(const v1::Pressure& pressure) {
   return out;
 }
 
+// Whether cores reach vigie: the first thing to check when a crash has no core.
+std::string corePatternLine(const v1::CorePatternStatus& pattern) {
+  if (!pattern.managed()) {
+    return "not managed by vigie (crash.core_pattern: leave): cores do not reach vigie";
+  }
+  if (pattern.drift()) {
+    return fmt::format("DRIFT: \"{}\" replaced vigie's helper: cores no longer reach vigie",
+                       pattern.current());
+  }
+  if (!pattern.installed()) {
+    return "vigie's helper is not installed: " +
+           (pattern.error().empty() ? std::string("see vigied's log") : pattern.error());
+  }
+  return fmt::format("vigie's helper \"{}\"", pattern.expected());
+}
+
 }  // namespace
 
 std::string renderNode(const v1::GetNodeResponse& response, WallTime now) {
@@ -63,6 +79,10 @@ std::string renderNode(const v1::GetNodeResponse& response, WallTime now) {
     appendField(out, "Machine id", node.machine_id());
   }
   appendField(out, "Cgroups", cgroupLayoutName(node.cgroup_layout()));
+  // Where units' cgroups are, as the agent logged it; "" when it runs without them.
+  appendField(
+      out, "Unit cgroup",
+      node.unit_cgroups().empty() ? "none (the agent runs without cgroups)" : node.unit_cgroups());
   if (usage.has_uptime()) {
     appendField(out, "Uptime", humanDuration(fromProto(usage.uptime())));
   }
@@ -123,6 +143,9 @@ std::string renderNode(const v1::GetNodeResponse& response, WallTime now) {
   }
   agent += fmt::format(", epoch {:016x}", node.agent_epoch());
   appendField(out, "Agent", agent);
+  if (response.has_core_pattern()) {
+    appendField(out, "Cores", corePatternLine(response.core_pattern()));
+  }
   return out;
 }
 

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string>
+#include <vector>
 
 #include "agent/cli/human.h"
 #include "agent/cli/table.h"
 #include "agent/cli/unit_words.h"
+#include "vigie/config.h"
 
 namespace vigie::cli {
 namespace {
@@ -19,7 +22,7 @@ void appendField(std::string& out, std::string_view label, std::string_view valu
 }
 
 std::string stateLine(const v1::Unit& unit, WallTime now, bool color) {
-  std::string line = styled(stateName(unit.state()), stateStyle(unit.state()), color);
+  std::string line = styled(stateWithHealth(unit), stateStyle(unit.state()), color);
   if (unit.pid() > 0) {
     line += fmt::format(", pid {}", unit.pid());
   }
@@ -50,6 +53,39 @@ Style exitStyle(const v1::Instance& instance) {
     return Style::kGood;
   }
   return instance.exit().success() ? Style::kPlain : Style::kBad;
+}
+
+// Probe output on one line: newlines and tabs become spaces, trailing blanks go.
+std::string oneLine(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') {
+      c = ' ';
+    }
+  }
+  while (!text.empty() && text.back() == ' ') {
+    text.pop_back();
+  }
+  return text;
+}
+
+// "memory peak 31.9 MiB, CPU 1.2s, 1 OOM kill": what the host could tell for one instance.
+std::string cgroupUsageText(const v1::CgroupUsage& usage) {
+  std::vector<std::string> parts;
+  if (usage.has_memory_peak_bytes()) {
+    parts.push_back("memory peak " + humanBytes(usage.memory_peak_bytes()));
+  }
+  if (usage.has_cpu_time()) {
+    parts.push_back("CPU " + humanDuration(fromProto(usage.cpu_time())));
+  }
+  if (usage.has_oom_kills()) {
+    parts.push_back(
+        fmt::format("{} OOM kill{}", usage.oom_kills(), usage.oom_kills() == 1 ? "" : "s"));
+  }
+  std::string text;
+  for (const std::string& part : parts) {
+    text += (text.empty() ? "" : ", ") + part;
+  }
+  return text.empty() ? "-" : text;
 }
 
 std::string durationCell(bool present, const google::protobuf::Duration& duration) {
@@ -86,6 +122,60 @@ void appendInstances(std::string& out, const v1::Unit& unit, WallTime now, bool 
     });
   }
   out += table.render(color, 2);
+  // What each instance's cgroup saw, for units with one.
+  for (const v1::Instance& instance : unit.instances()) {
+    if (instance.has_exit() && instance.exit().has_cgroup()) {
+      out += fmt::format("  instance {} cgroup: {}\n", instance.id(),
+                         cgroupUsageText(instance.exit().cgroup()));
+    }
+  }
+  // Why the agent ended an instance itself, and what its probe last said.
+  for (const v1::Instance& instance : unit.instances()) {
+    if (!instance.has_exit() || instance.exit().reason_detail().empty()) {
+      continue;
+    }
+    out += fmt::format("  instance {} ended for {}: {}\n", instance.id(),
+                       exitReasonName(instance.exit().reason()), instance.exit().reason_detail());
+    const std::string& output = instance.liveness().last_failure_output();
+    if (instance.exit().reason() == v1::EXIT_REASON_LIVENESS && !output.empty()) {
+      out += "    probe output: " + oneLine(output) + "\n";
+    }
+  }
+}
+
+// The current instance's readiness, STATUS= and probe.
+void appendHealth(std::string& out, const v1::Unit& unit, WallTime now) {
+  const v1::Instance* current = currentInstance(unit);
+  if (current == nullptr) {
+    return;
+  }
+  if (!current->notify_status().empty()) {
+    appendField(out, "Status", current->notify_status());
+  }
+  if (!current->has_liveness()) {
+    return;
+  }
+  const v1::ProbeStatus& probe = current->liveness();
+  std::string text;
+  switch (probe.state()) {
+    case v1::PROBE_STATE_PASSING:
+      text = "passing (" + probe.last_status() + ")";
+      break;
+    case v1::PROBE_STATE_FAILING:
+      text = fmt::format("failing {}/{} ({})", probe.consecutive_failures(),
+                         probe.failure_threshold(), probe.last_failure());
+      break;
+    default:
+      text = "pending (no result yet)";
+      break;
+  }
+  text += fmt::format(", {} failed run{} in this instance", probe.failures(),
+                      probe.failures() == 1 ? "" : "s");
+  if (probe.has_last_failure_time() && probe.state() != v1::PROBE_STATE_FAILING) {
+    text += ", last failure " + probe.last_failure() + " " +
+            humanAgo(fromProto(probe.last_failure_time()), now);
+  }
+  appendField(out, "Liveness", text);
 }
 
 }  // namespace
@@ -126,6 +216,7 @@ std::string renderUnitDetails(const v1::GetUnitResponse& response, WallTime now,
               fmt::format("{} since the agent started, {} in the current run of failures",
                           unit.total_restarts(), unit.restart_count()));
   appendField(out, "Failed starts", std::to_string(unit.failed_starts()));
+  appendHealth(out, unit, now);
 
   if (response.has_config()) {
     const v1::UnitConfig& config = response.config();
@@ -137,6 +228,15 @@ std::string renderUnitDetails(const v1::GetUnitResponse& response, WallTime now,
     appendField(out, "  group",
                 config.group().empty() ? "(the user's primary group)" : config.group());
     appendField(out, "  restart", restartPolicyName(config.restart_policy()));
+    if (config.notify()) {
+      appendField(out, "  notify", "yes (starting until READY=1)");
+    }
+    if (config.has_watchdog()) {
+      appendField(out, "  watchdog", formatDuration(fromProto(config.watchdog())));
+    }
+    if (config.has_liveness()) {
+      appendField(out, "  liveness", livenessProbeSummary(config.liveness()));
+    }
     if (config.has_source() && !config.source().file().empty()) {
       appendField(out, "  declared",
                   fmt::format("{}:{}:{}", config.source().file(), config.source().line(),

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include "agent/cli/human.h"
+#include "agent/cli/unit_details.h"
 #include "vigie/config.h"
 
 namespace vigie::cli {
@@ -56,9 +57,28 @@ std::string restartPolicyName(v1::RestartPolicy policy) {
   }
 }
 
+std::string exitReasonName(v1::ExitReason reason) {
+  switch (reason) {
+    case v1::EXIT_REASON_OOM_KILLED:
+      return "oom-killed";
+    case v1::EXIT_REASON_LIVENESS:
+      return "liveness";
+    case v1::EXIT_REASON_WATCHDOG:
+      return "watchdog";
+    default:
+      return "";
+  }
+}
+
 std::string exitReason(const v1::ExitDetails& exit) {
   if (!exit.description().empty()) {
     return exit.description();
+  }
+  // An agent that sent no description: say why it ended, then how.
+  if (const std::string reason = exitReasonName(exit.reason()); !reason.empty()) {
+    v1::ExitDetails plain = exit;
+    plain.set_reason(v1::EXIT_REASON_UNSPECIFIED);
+    return exitReason(plain) + " (" + reason + ")";
   }
   switch (exit.kind()) {
     case v1::EXIT_KIND_EXITED:
@@ -112,6 +132,54 @@ std::string nextStartSummary(const v1::Unit& unit, WallTime now) {
     return "-";
   }
   return humanUntil(fromProto(unit.next_start_time()), now);
+}
+
+std::string healthSummary(const v1::Unit& unit) {
+  const v1::Instance* current = currentInstance(unit);
+  if (current == nullptr) {
+    return "";
+  }
+  if (unit.state() == v1::UNIT_STATE_STARTING && !current->ready()) {
+    return "not ready";  // a notify unit before its READY=1.
+  }
+  if (current->has_liveness() && current->liveness().state() == v1::PROBE_STATE_FAILING) {
+    return fmt::format("liveness failing {}/{}", current->liveness().consecutive_failures(),
+                       current->liveness().failure_threshold());
+  }
+  return "";
+}
+
+std::string stateWithHealth(const v1::Unit& unit) {
+  const std::string health = healthSummary(unit);
+  return health.empty() ? stateName(unit.state()) : stateName(unit.state()) + " (" + health + ")";
+}
+
+std::string livenessProbeSummary(const v1::LivenessProbe& probe) {
+  std::string what;
+  switch (probe.kind()) {
+    case v1::PROBE_KIND_EXEC:
+      what =
+          "exec " + shellJoin(std::vector<std::string>(probe.exec().begin(), probe.exec().end()));
+      break;
+    case v1::PROBE_KIND_HTTP:
+      what = fmt::format("http GET {}:{}{}", probe.host(), probe.port(), probe.path());
+      break;
+    case v1::PROBE_KIND_TCP:
+      what = fmt::format("tcp {}:{}", probe.host(), probe.port());
+      break;
+    default:
+      what = "unknown probe";
+      break;
+  }
+  // As the config writes them ("500ms", "10s"), not rounded like ages and uptimes.
+  what +=
+      fmt::format(" every {}, timeout {}, {} failure{}", formatDuration(fromProto(probe.period())),
+                  formatDuration(fromProto(probe.timeout())), probe.failure_threshold(),
+                  probe.failure_threshold() == 1 ? "" : "s");
+  if (probe.has_initial_delay() && fromProto(probe.initial_delay()) > Duration::zero()) {
+    what += ", first after " + formatDuration(fromProto(probe.initial_delay()));
+  }
+  return what;
 }
 
 }  // namespace vigie::cli

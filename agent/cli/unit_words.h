@@ -30,4 +30,14 @@ std::string lastExitSummary(const v1::Unit& unit, WallTime now);
 // "in 4.2s" while a start is scheduled, else "-".
 std::string nextStartSummary(const v1::Unit& unit, WallTime now);
 
+// "liveness", "watchdog", "oom-killed"; "" for EXIT_REASON_UNSPECIFIED.
+std::string exitReasonName(v1::ExitReason reason);
+// What the current instance's health adds to its state: "not ready" (started, no READY=1 yet),
+// "liveness failing 2/3"; "" when there is nothing to add.
+std::string healthSummary(const v1::Unit& unit);
+// The state as `status` shows it: "running", "running (liveness failing 1/3)".
+std::string stateWithHealth(const v1::Unit& unit);
+// "http GET 127.0.0.1:8080/healthz every 10s, timeout 1s, 3 failures"
+std::string livenessProbeSummary(const v1::LivenessProbe& probe);
+
 }  // namespace vigie::cli

@@ -88,6 +88,9 @@ class ConfigReader {
     if (const config_detail::MapEntry* crash = view->find("crash")) {
       config_detail::readCrash(*crash, config_.crash, diag);
     }
+    if (const config_detail::MapEntry* cgroups = view->find("cgroups")) {
+      config_detail::readCgroups(*cgroups, config_.cgroups, diag);
+    }
     if (const config_detail::MapEntry* include = view->find("include")) {
       includes = config_detail::resolveIncludes(include->field(""), config_.path, diag);
     }
@@ -103,7 +106,7 @@ class ConfigReader {
     if (const config_detail::MapEntry* include = view->find("include")) {
       diag.report(include->key_mark, "nested include is not supported");
     }
-    for (std::string_view main_only : {"storage", "api", "metrics", "crash"}) {
+    for (std::string_view main_only : {"storage", "api", "metrics", "crash", "cgroups"}) {
       if (const config_detail::MapEntry* entry = view->find(main_only)) {
         diag.report(entry->key_mark,
                     fmt::format("\"{}\" is only allowed in the main config file", main_only));
@@ -115,8 +118,8 @@ class ConfigReader {
   }
 
  private:
-  static constexpr std::array<std::string_view, 6> kTopLevelKeys{"workloads", "include", "storage",
-                                                                 "api",       "metrics", "crash"};
+  static constexpr std::array<std::string_view, 7> kTopLevelKeys{
+      "workloads", "include", "storage", "api", "metrics", "crash", "cgroups"};
 
   static std::optional<MapView> openRoot(const YAML::Node& root, Diagnostics& diag) {
     if (root.IsNull()) {

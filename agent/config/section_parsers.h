@@ -34,5 +34,14 @@ void readMetrics(const MapEntry& entry, MetricsSpec& metrics, Diagnostics& diag)
 // The top-level `crash:` section: core_pattern, the helper's budgets, retention
 // (crash_section.cc).
 void readCrash(const MapEntry& entry, CrashSpec& crash, Diagnostics& diag);
+// The top-level `cgroups:` section: mode and parent (cgroup_section.cc).
+void readCgroups(const MapEntry& entry, CgroupsSpec& cgroups, Diagnostics& diag);
+// A workload's `liveness:` probe and `watchdog:` period (health_section.cc).
+void readLiveness(const MapEntry& entry, const std::string& parent,
+                  std::optional<ProbeSpec>& liveness, Diagnostics& diag);
+void readWatchdog(const Field& field, std::optional<Duration>& watchdog, Diagnostics& diag);
+// A workload's `resources:` limits (cgroup_section.cc).
+void readResources(const MapEntry& entry, const std::string& parent, ResourcesSpec& resources,
+                   Diagnostics& diag);
 
 }  // namespace vigie::config_detail

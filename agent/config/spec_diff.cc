@@ -25,7 +25,8 @@ bool processDefinitionDiffers(const WorkloadSpec& a, const WorkloadSpec& b) {
   return a.exec != b.exec || a.env != b.env || a.cwd != b.cwd || a.user != b.user ||
          a.group != b.group || a.umask != b.umask || !sameRlimits(a.rlimits, b.rlimits) ||
          a.oom_score_adj != b.oom_score_adj || a.core != b.core ||
-         !sameOutputDestinations(a.output, b.output);
+         !sameOutputDestinations(a.output, b.output) || a.notify != b.notify ||
+         a.watchdog != b.watchdog;
 }
 
 }  // namespace vigie

@@ -173,10 +173,10 @@ ParsedWorkload parseWorkload(const Field& field, Diagnostics& diag) {
   } else {
     diag.report(field.mark, "missing required key \"name\"");
   }
-  view.reportUnknownKeys(
-      {"name", "exec", "env", "cwd", "user", "group", "umask", "rlimits", "oom_score_adj",
-       "restart", "success_exit_codes", "stop", "output", "history", "core"},
-      context, diag);
+  view.reportUnknownKeys({"name", "exec", "env", "cwd", "user", "group", "umask", "rlimits",
+                          "oom_score_adj", "restart", "success_exit_codes", "stop", "output",
+                          "history", "core", "resources", "liveness", "notify", "watchdog"},
+                         context, diag);
 
   if (const MapEntry* exec = view.find("exec")) {
     readExec(exec->field(path), spec, diag);
@@ -221,9 +221,26 @@ ParsedWorkload parseWorkload(const Field& field, Diagnostics& diag) {
   if (const MapEntry* core = view.find("core")) {
     assignIfPresent(spec.core, readBool(core->field(path), diag));
   }
+  if (const MapEntry* resources = view.find("resources")) {
+    readResources(*resources, path, spec.resources, diag);
+  }
   if (const MapEntry* history = view.find("history")) {
     assignIfPresent(spec.history,
                     readInteger(history->field(path), kMinHistory, kMaxHistory, diag));
+  }
+  if (const MapEntry* liveness = view.find("liveness")) {
+    readLiveness(*liveness, path, spec.liveness, diag);
+  }
+  if (const MapEntry* notify = view.find("notify")) {
+    assignIfPresent(spec.notify, readBool(notify->field(path), diag));
+  }
+  if (const MapEntry* watchdog = view.find("watchdog")) {
+    const Field watchdog_field = watchdog->field(path);
+    readWatchdog(watchdog_field, spec.watchdog, diag);
+    if (spec.watchdog && !spec.notify) {
+      // The pings come over the notify socket: without it every instance would be killed.
+      reportAt(watchdog_field, "needs notify: true (WATCHDOG=1 pings come over sd_notify)", diag);
+    }
   }
   return parsed;
 }

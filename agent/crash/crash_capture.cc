@@ -1,10 +1,26 @@
 #include "agent/crash/crash_capture.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "agent/crash/helper_config_file.h"
 
 namespace vigie::crash {
+namespace {
+
+// The kernel runs the helper by the path in the pattern, as root. A pattern naming a helper
+// that is not there (a dev machine without the package, a node whose init container did not
+// copy it) would lose every core dump on the host: the host's pattern stays instead. In the
+// DaemonSet the host's helper directory is mounted at the same path, so this checks the file
+// the kernel will run.
+Status checkHelper(const std::string& helper) {
+  if (::access(helper.c_str(), X_OK) != 0) {
+    return Error::fromErrno("the helper " + helper + " cannot be run");
+  }
+  return {};
+}
+
+}  // namespace
 
 CrashCapture::CrashCapture(Deps deps)
     : dispatcher_(deps.dispatcher),
@@ -18,6 +34,7 @@ CrashCapture::CrashCapture(Deps deps)
           deps.next, deps.dispatcher, store_, worker_, publisher_,
           IncidentTracker::Options{spec_.report_timeout, spec_.retention})) {
   pattern_state_.managed = spec_.core_pattern == CrashSpec::CorePattern::kInstall;
+  tracker_->setEvents(deps.events);
   pattern_state_.expected = pattern_.ours();
 }
 
@@ -61,7 +78,11 @@ void CrashCapture::start() {
 }
 
 void CrashCapture::installPattern() {
-  if (auto installed = pattern_.install(); !installed) {
+  Status installed = checkHelper(spec_.helper);
+  if (installed) {
+    installed = pattern_.install();
+  }
+  if (!installed) {
     pattern_state_.installed = false;
     pattern_state_.error = installed.error().message;
     spdlog::error("core_pattern: cannot install vigie's helper: {}", installed.error().message);

@@ -27,6 +27,7 @@ class CrashCapture {
     CrashSpec spec;
     std::string pattern_file = kKernelCorePattern;  // tests use a plain file
     std::string kill_at_for_test;                   // see IncidentStore
+    CrashEvents* events = nullptr;                  // the metrics; may be null
   };
 
   explicit CrashCapture(Deps deps);

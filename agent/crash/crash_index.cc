@@ -53,8 +53,17 @@ CrashIndexPtr CrashIndexPublisher::current() const {
 }
 
 void CrashIndexPublisher::publish(CrashIndexPtr index) {
-  std::lock_guard lock(mutex_);
-  current_ = std::move(index);
+  {
+    std::lock_guard lock(mutex_);
+    current_ = std::move(index);
+  }
+  for (const auto& listener : listeners_) {
+    listener();
+  }
+}
+
+void CrashIndexPublisher::addListener(std::function<void()> listener) {
+  listeners_.push_back(std::move(listener));
 }
 
 }  // namespace vigie::crash

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,11 @@ struct CrashIndex {
   std::vector<IncidentPtr> incidents;  // by id: oldest first
   std::vector<CrashGroup> groups;      // by fingerprint
   CorePatternState core_pattern;
+  // The store has been read: incidents that appear from now on are new crashes, not old records.
+  bool loaded = false;
+  // Incidents whose latest version is still queued for the disk: their files (record dir,
+  // report.pb, core.zst) may not be in place yet. The API shows the version last written.
+  std::set<std::string> writing;
 
   IncidentPtr find(const std::string& id) const;
   // Ids newer than `after` (an id; "" for all), oldest first: what a Heartbeat reports.
@@ -62,10 +69,14 @@ class CrashIndexPublisher {
   CrashIndexPublisher();
   CrashIndexPtr current() const;
   void publish(CrashIndexPtr index);
+  // Called after each publish, on the publishing (loop) thread: the API republishes its own
+  // snapshot from it. Add listeners before the loop runs.
+  void addListener(std::function<void()> listener);
 
  private:
   mutable std::mutex mutex_;
   CrashIndexPtr current_;
+  std::vector<std::function<void()>> listeners_;
 };
 
 }  // namespace vigie::crash

@@ -240,6 +240,16 @@ uint64_t IncidentStore::recordBytes(const std::string& id) const {
   return total;
 }
 
+uint64_t IncidentStore::usedBytes() const {
+  uint64_t total = 0;
+  for (const auto& name : listNames(dir_)) {
+    if (coredump::isCaptureId(name)) {
+      total += recordBytes(name);
+    }
+  }
+  return total;
+}
+
 Result<IncidentStore::FsSpace> IncidentStore::space() const {
   struct statvfs st {};
   if (::statvfs(dir_.c_str(), &st) != 0) {

@@ -60,6 +60,8 @@ class IncidentStore {
 
   // Bytes used by one record's files.
   uint64_t recordBytes(const std::string& id) const;
+  // Bytes used by every record (the spool and records being written are not counted).
+  uint64_t usedBytes() const;
   struct FsSpace {
     uint64_t total = 0;
     uint64_t available = 0;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "agent/coredump/capture_id.h"
 #include "agent/crash/incident_builder.h"
@@ -52,6 +53,9 @@ IncidentTracker::~IncidentTracker() {
 
 void IncidentTracker::setCorePattern(CorePatternState state) {
   core_pattern_ = std::move(state);
+  if (events_ != nullptr) {
+    events_->onCorePattern(core_pattern_);
+  }
   publish();
 }
 
@@ -90,6 +94,7 @@ void IncidentTracker::onLoaded(IncidentStore::Loaded loaded, std::vector<std::st
   }
   spdlog::info("crash store {}: {} incident(s), {} spool entr(ies) to take", store_.dir(),
                incidents_.size(), spool.size());
+  loaded_ = true;
   publish();
   for (const auto& entry : spool) {
     onSpoolEntry(entry);
@@ -135,6 +140,9 @@ void IncidentTracker::onReport(const std::string& entry, Result<v1::CaptureRepor
     spdlog::error("crash intake: {}", report.error().message);
     record(unreadableReportIncident(entry, report.error().message, now), true, entry);
     return;
+  }
+  if (events_ != nullptr) {
+    events_->onCaptureReport(*report);
   }
   const auto& process = report->process();
   const ProcKey key{process.pid(), process.start_time_ticks()};
@@ -253,7 +261,12 @@ void IncidentTracker::record(v1::CrashIncident incident, bool create,
                              const std::string& adopt_entry) {
   auto stored = std::make_shared<const v1::CrashIncident>(std::move(incident));
   incidents_[stored->id()] = stored;
-  worker_.submit([this, stored, create, adopt_entry]() -> StoreWorker::Continuation {
+  if (create && events_ != nullptr) {
+    events_->onIncidentOpened(*stored);
+  }
+  ++writing_[stored->id()];
+  std::weak_ptr<bool> alive = alive_;
+  worker_.submit([this, alive, stored, create, adopt_entry]() -> StoreWorker::Continuation {
     const Status written =
         create ? store_.create(*stored, adopt_entry) : store_.update(*stored, adopt_entry);
     if (!written) {
@@ -261,16 +274,27 @@ void IncidentTracker::record(v1::CrashIncident incident, bool create,
       spdlog::error("crash store: cannot write incident {}: {}", stored->id(),
                     written.error().message);
     }
-    return nullptr;
+    // Once on disk (or failed), the API may show this version: its files are in place.
+    return [this, alive, id = stored->id()] {
+      if (alive.expired() || !*alive.lock()) {
+        return;
+      }
+      if (auto it = writing_.find(id); it != writing_.end() && --it->second <= 0) {
+        writing_.erase(it);
+      }
+      publish();
+    };
   });
   publish();
-  if (create) {
+  // A core that lands in a record counts against max_use as much as a new record does.
+  if (create || !adopt_entry.empty()) {
     scheduleRetention();
   }
 }
 
 void IncidentTracker::scheduleRetention() {
   if (retention_queued_) {
+    retention_again_ = true;
     return;
   }
   retention_queued_ = true;
@@ -306,11 +330,15 @@ void IncidentTracker::scheduleRetention() {
         removed.push_back(id);
       }
     }
-    return [this, alive, dropped, removed] {
+    const uint64_t store_bytes = store_.usedBytes();
+    return [this, alive, dropped, removed, store_bytes] {
       if (alive.expired() || !*alive.lock()) {
         return;
       }
       retention_queued_ = false;
+      if (events_ != nullptr) {
+        events_->onStoreVacuumed(store_bytes, dropped.size(), removed.size());
+      }
       for (const auto& id : removed) {
         incidents_.erase(id);
         spdlog::info("crash store: retention removed incident {}", id);
@@ -326,6 +354,9 @@ void IncidentTracker::scheduleRetention() {
         record(std::move(incident), false, "");
       }
       publish();
+      if (std::exchange(retention_again_, false)) {
+        scheduleRetention();
+      }
     };
   });
 }
@@ -335,6 +366,10 @@ void IncidentTracker::publish() {
   index->version = ++version_;
   index->store_dir = store_.dir();
   index->core_pattern = core_pattern_;
+  index->loaded = loaded_;
+  for (const auto& [id, count] : writing_) {
+    index->writing.insert(id);
+  }
   std::map<std::string, CrashGroup> groups;
   for (const auto& [id, incident] : incidents_) {
     index->incidents.push_back(incident);

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "agent/crash/crash_events.h"
 #include "agent/crash/crash_index.h"
 #include "agent/crash/incident_store.h"
 #include "agent/crash/store_worker.h"
@@ -40,6 +41,8 @@ class IncidentTracker : public ForwardingObserver {
   // Whether vigie's helper is installed: only then does a dumped core mean a report will come.
   void setCoreExpected(bool expected) { core_expected_ = expected; }
   void setCorePattern(CorePatternState state);
+  // Who else hears of new incidents, reports, the pattern and the store's size (the metrics).
+  void setEvents(CrashEvents* events) { events_ = events; }
   // Loads the store (removing half-written records) and takes the spool's entries.
   void start();
   // A spool entry's name, from the intake socket or the start-up scan.
@@ -87,7 +90,11 @@ class IncidentTracker : public ForwardingObserver {
   std::map<ProcKey, Arrived> early_;                 // reports in before their exit
   std::map<std::string, TimerPtr> timeouts_;         // by incident id
   std::set<std::string> seen_entries_;               // spool entries taken (or being taken)
+  std::map<std::string, int> writing_;               // incident id -> writes queued
+  bool loaded_ = false;                              // the store has been read
   bool retention_queued_ = false;
+  bool retention_again_ = false;  // asked for while queued: its snapshot is already taken
+  CrashEvents* events_ = nullptr;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

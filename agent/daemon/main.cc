@@ -18,9 +18,11 @@
 #include "agent/api/snapshot_publisher.h"
 #include "agent/api/snapshot_updater.h"
 #include "agent/api/transport/api_server.h"
+#include "agent/cgroup/cgroup_setup.h"
 #include "agent/crash/crash_capture.h"
 #include "agent/daemon/unit_logger.h"
 #include "agent/event/event_loop.h"
+#include "agent/health/notify_socket.h"
 #include "agent/logs/agent_logging.h"
 #include "agent/logs/journal_sink.h"
 #include "agent/logs/log_router.h"
@@ -59,7 +61,26 @@ struct Options {
   std::string stall_loop_fifo_for_test;  // hidden: see agent/metrics/loop_stall_knob.h.
   std::string core_pattern;              // overrides crash.core_pattern when given.
   std::string crash_kill_at_for_test;    // hidden: see agent/crash/incident_store.h.
+  std::string cgroups_mode;              // overrides cgroups.mode when given.
+  std::string cgroup_parent;             // overrides cgroups.parent when given.
+  bool cgroup_legacy_for_test = false;   // hidden: only the v1 hierarchies of a hybrid host.
 };
+
+// The `cgroups:` section with the command line's overrides applied.
+CgroupsSpec cgroupsSpec(const AgentConfig& config, const Options& options) {
+  CgroupsSpec spec = config.cgroups;
+  if (options.cgroups_mode == "auto") {
+    spec.mode = CgroupsSpec::Mode::kAuto;
+  } else if (options.cgroups_mode == "on") {
+    spec.mode = CgroupsSpec::Mode::kOn;
+  } else if (options.cgroups_mode == "off") {
+    spec.mode = CgroupsSpec::Mode::kOff;
+  }
+  if (!options.cgroup_parent.empty()) {
+    spec.parent = options.cgroup_parent;
+  }
+  return spec;
+}
 
 void printErrors(const ConfigLoadResult& loaded) {
   for (const auto& error : loaded.errors) {
@@ -87,6 +108,11 @@ sigset_t agentSignals() {
     sigaddset(&signals, sig);
   }
   return signals;
+}
+
+v1::NodeInfo nodeInfo(v1::NodeInfo info, const std::string& unit_cgroups) {
+  info.set_unit_cgroups(unit_cgroups);
+  return info;
 }
 
 int runAgent(const Options& options) {
@@ -132,6 +158,25 @@ int runAgent(const Options& options) {
     return 1;
   }
 
+  // Units' cgroups. Declared before the supervisor: units remove their cgroups when they go,
+  // then the manager removes the units' parent.
+  const CgroupsSpec cgroups_spec = cgroupsSpec(loaded.config, options);
+  CgroupManagerOptions cgroup_options;
+  cgroup_options.warn = [](const std::string& text) { spdlog::warn("{}", text); };
+  if (options.cgroup_legacy_for_test) {
+    cgroup_options.layout = CgroupLayout::kLegacy;
+  }
+  auto cgroups = setUpCgroups(dispatcher, cgroups_spec, cgroup_options);
+  if (!cgroups) {
+    spdlog::critical("{}", cgroups.error().message);
+    return 1;
+  }
+  if (cgroups->enabled || cgroups_spec.mode == CgroupsSpec::Mode::kOff) {
+    spdlog::info("cgroups: {}", cgroups->summary);
+  } else {
+    spdlog::warn("cgroups: {}", cgroups->summary);
+  }
+
   std::mt19937_64 random_engine{std::random_device{}()};
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   // sd_notify for the agent itself (a no-op without NOTIFY_SOCKET). Unit events reach the logger
@@ -173,8 +218,9 @@ int runAgent(const Options& options) {
   } else {
     spdlog::info("metrics on http://{} (/metrics, /healthz)", *bound);
   }
-  // Crash capture: incidents for abnormal ends (a link in front of metrics), the core_pattern,
-  // the helper's intake and the incident store under <state>/crash.
+  // Crash capture: incidents for abnormal ends (a link in front of metrics, which also hears of
+  // crashes and captures through crashEvents()), the core_pattern, the helper's intake and the
+  // incident store under <state>/crash.
   CrashSpec crash_spec = loaded.config.crash;
   if (!options.core_pattern.empty()) {
     crash_spec.core_pattern = options.core_pattern == "leave" ? CrashSpec::CorePattern::kLeave
@@ -182,12 +228,30 @@ int runAgent(const Options& options) {
   }
   crash::CrashCapture crash_capture({dispatcher, metrics.unitObserver(), options.state_dir,
                                      crash_spec, crash::kKernelCorePattern,
-                                     options.crash_kill_at_for_test});
+                                     options.crash_kill_at_for_test, &metrics.crashEvents()});
+  // sd_notify for workloads (notify: true): one datagram socket beside the API socket
+  // (/run/vigie/notify), whose datagrams go to the instance that sent them.
+  NotifyRouter notify_router;
+  HealthServices health{.probes = nullptr, .notify = &notify_router, .notify_socket = {}};
+  const std::filesystem::path notify_path =
+      std::filesystem::path(options.socket_given ? options.socket : loaded.config.api.socket)
+          .parent_path() /
+      "notify";
+  std::filesystem::create_directories(notify_path.parent_path(), ec);
+  auto notify_socket = NotifySocket::open(dispatcher, notify_path.string(), notify_router);
+  if (notify_socket) {
+    health.notify_socket = (*notify_socket)->path();
+  } else {
+    spdlog::warn("no sd_notify socket for workloads ({}): units with notify: true cannot start",
+                 notify_socket.error().message);
+  }
   Supervisor supervisor(
       dispatcher, **spawner, crash_capture.unitObserver(), [&] { return uniform(random_engine); },
-      Supervisor::workloadBaseEnv(environ), &output_tee);
+      Supervisor::workloadBaseEnv(environ), &output_tee, cgroups->manager.get(), health);
   observer.track(supervisor);
   snapshot_updater.track(supervisor);
+  // Crash incidents join the API's snapshot (ListCrashes, GetCrash, Heartbeat) and its events.
+  snapshot_updater.trackCrashes(crash_capture.index());
   metrics.track(supervisor);
 
   // The gRPC API. Reads come from the published snapshots; commands and output reads go through
@@ -204,6 +268,9 @@ int runAgent(const Options& options) {
                         &event_hub},
       options.config, [&](const AgentConfig& config) {
         log_router.setStorage(config.storage);
+        if (cgroupsSpec(config, options) != cgroups_spec) {
+          spdlog::warn("cgroups: changes to the cgroups section apply when vigied restarts");
+        }
         observer.refresh();  // a reload can drop stopped units without any state change.
         metrics.syncUnits();
       });
@@ -212,7 +279,8 @@ int runAgent(const Options& options) {
   const std::unique_ptr<AccessPolicy> access = makeAccessPolicy(api_spec);
   AgentService api_service(AgentService::Deps{publisher, dispatcher, api_backend, event_hub,
                                               *access, &metrics.apiCalls(), &usage},
-                           readNodeInfo(publisher.current()->epoch, dispatcher.wallNow()),
+                           nodeInfo(readNodeInfo(publisher.current()->epoch, dispatcher.wallNow()),
+                                    cgroups->enabled ? cgroups->summary : std::string()),
                            api_spec.limits);
 
   TimerPtr orphan_timer = dispatcher.createTimer([&] {
@@ -323,6 +391,16 @@ int main(int argc, char** argv) {
                  "install or leave: overrides crash.core_pattern (tests run with leave)")
       ->check(CLI::IsMember({"install", "leave"}));
   app.add_option("--crash-kill-at-for-test", options.crash_kill_at_for_test)->group("");
+  app.add_option("--cgroups", options.cgroups_mode,
+                 "auto, on or off: overrides cgroups.mode (units' cgroups; default auto)")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
+  app.add_option("--cgroup-parent", options.cgroup_parent,
+                 "Overrides cgroups.parent: where units' cgroups go (default vigie)")
+      ->check([](const std::string& parent) {
+        vigie::Status valid = vigie::checkCgroupParent(parent);
+        return valid ? std::string() : valid.error().message;
+      });
+  app.add_flag("--cgroup-legacy-for-test", options.cgroup_legacy_for_test)->group("");
   CLI11_PARSE(app, argc, argv);
   options.metrics_listen_given = metrics_listen->count() > 0;
   options.socket_given = socket->count() > 0;

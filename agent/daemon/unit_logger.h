@@ -12,6 +12,7 @@ class UnitLogger final : public UnitObserver {
   void onSpawnFailed(const Unit& unit, const InstanceRecord& instance) override;
   void onInstanceEnded(const Unit& unit, const InstanceRecord& instance,
                        const RestartDecision& decision, bool stopping) override;
+  void onHealthEvent(const Unit& unit, const InstanceRecord& instance, HealthEvent event) override;
 };
 
 }  // namespace vigie

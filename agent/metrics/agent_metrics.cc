@@ -19,7 +19,8 @@ HealthReport loopHealth(Duration stalled, Duration max_lag) {
 AgentMetrics::AgentMetrics(Dispatcher& dispatcher, UnitObserver& next, MetricsSpec spec,
                            LoopLagMonitor::Clock readers_clock)
     : spec_(std::move(spec)),
-      units_(next, registry_, dispatcher),
+      crashes_(registry_),
+      units_(next, registry_, dispatcher, &crashes_),
       api_calls_(registry_),
       loop_lag_(dispatcher, registry_, LoopLagMonitor::kDefaultPeriod, std::move(readers_clock)) {}
 

@@ -23,6 +23,7 @@ HealthReport loopHealth(Duration stalled, Duration max_lag);
 // Everything vigied exposes to Prometheus, in one object for main.cc to wire:
 // - unitObserver(): a link of the unit-event chain, in front of `next` (give it to the
 //   supervisor, then track() the supervisor, and syncUnits() after each reload);
+// - crashEvents(): what the crash tracker tells, for the crash families (CrashCapture's Deps);
 // - apiCalls(): the ApiCallRecorder for the gRPC service;
 // - start(): the loop-lag timer, and the HTTP endpoint on spec.listen (/metrics, /healthz).
 // Built and started on the loop thread; the HTTP threads only read thread-safe state.
@@ -38,6 +39,7 @@ class AgentMetrics {
   void track(const Supervisor& supervisor) { units_.track(supervisor); }
   void syncUnits() { units_.syncUnits(); }
   ApiCallRecorder& apiCalls() { return api_calls_; }
+  crash::CrashEvents& crashEvents() { return crashes_; }
 
   // Starts the lag timer and, unless spec.listen is "", serves HTTP. Returns the address bound
   // ("127.0.0.1:43277"), "" when disabled, or why it could not listen.
@@ -50,6 +52,7 @@ class AgentMetrics {
  private:
   MetricsSpec spec_;
   prometheus::Registry registry_;
+  CrashMetrics crashes_;  // before units_, which adds and removes its per-unit series
   UnitMetrics units_;
   ApiCallMetrics api_calls_;
   LoopLagMonitor loop_lag_;

@@ -14,8 +14,9 @@ constexpr std::array<UnitState, 7> kAllStates = {
 };
 
 constexpr std::array<ExitReason, kExitReasonCount> kAllReasons = {
-    ExitReason::kSuccess, ExitReason::kFailure,     ExitReason::kKilled,  ExitReason::kDumped,
-    ExitReason::kLost,    ExitReason::kSpawnFailed, ExitReason::kStopped,
+    ExitReason::kSuccess, ExitReason::kFailure,  ExitReason::kKilled,
+    ExitReason::kDumped,  ExitReason::kLost,     ExitReason::kSpawnFailed,
+    ExitReason::kStopped, ExitReason::kLiveness, ExitReason::kWatchdog,
 };
 
 double seconds(Duration d) {
@@ -40,6 +41,10 @@ std::string_view exitReasonName(ExitReason reason) {
       return "spawn_failed";
     case ExitReason::kStopped:
       return "stopped";
+    case ExitReason::kLiveness:
+      return "liveness";
+    case ExitReason::kWatchdog:
+      return "watchdog";
   }
   return "lost";
 }
@@ -50,6 +55,14 @@ ExitReason exitReasonOf(const Unit& unit, const InstanceRecord& instance, bool s
   }
   if (!instance.exit) {
     return ExitReason::kSpawnFailed;
+  }
+  switch (instance.health.end_reason) {
+    case EndReason::kLiveness:
+      return ExitReason::kLiveness;
+    case EndReason::kWatchdog:
+      return ExitReason::kWatchdog;
+    case EndReason::kNone:
+      break;
   }
   switch (instance.exit->kind) {
     case ExitStatus::Kind::kExited:
@@ -69,6 +82,8 @@ ExitReason exitReasonOf(const Unit& unit, const InstanceRecord& instance, bool s
 struct UnitMetrics::Series {
   const Unit* unit = nullptr;
   prometheus::Gauge* up = nullptr;
+  prometheus::Gauge* ready = nullptr;
+  prometheus::Counter* liveness_failures = nullptr;
   std::array<prometheus::Gauge*, kAllStates.size()> states{};
   prometheus::Counter* restarts = nullptr;
   uint64_t restarts_counted = 0;  // Unit::totalRestarts() already added to `restarts`.
@@ -82,13 +97,25 @@ const prometheus::Histogram::BucketBoundaries& UnitMetrics::restartLatencyBucket
   return buckets;
 }
 
-UnitMetrics::UnitMetrics(UnitObserver& next, prometheus::Registry& registry, const TimeSource& time)
+UnitMetrics::UnitMetrics(UnitObserver& next, prometheus::Registry& registry, const TimeSource& time,
+                         CrashMetrics* crashes)
     : ForwardingObserver(next),
       time_(time),
+      crashes_(crashes),
       up_(prometheus::BuildGauge()
               .Name("vigie_unit_up")
               .Help("1 while the unit's process runs, else 0.")
               .Register(registry)),
+      ready_(prometheus::BuildGauge()
+                 .Name("vigie_unit_ready")
+                 .Help("1 while the unit's process runs and is ready (READY=1 for units with "
+                       "notify: true; started, for the others), else 0.")
+                 .Register(registry)),
+      probe_failures_(prometheus::BuildCounter()
+                          .Name("vigie_probe_failures_total")
+                          .Help("Failed runs of the unit's health probes (probe=liveness): "
+                                "failed, timed out, or could not start.")
+                          .Register(registry)),
       state_(prometheus::BuildGauge()
                  .Name("vigie_unit_state")
                  .Help("The unit's life-cycle state: 1 for the current state, 0 for the others.")
@@ -102,7 +129,8 @@ UnitMetrics::UnitMetrics(UnitObserver& next, prometheus::Registry& registry, con
                  .Name("vigie_unit_exits_total")
                  .Help("Ended instances of the unit, by reason: success, failure (exit code not "
                        "in success_exit_codes), killed, dumped (signal with core), lost, "
-                       "spawn_failed, stopped (by the agent).")
+                       "spawn_failed, stopped (by the agent), liveness and watchdog (ended "
+                       "by the agent for a failed health check).")
                  .Register(registry)),
       latency_family_(prometheus::BuildHistogram()
                           .Name("vigie_restart_latency_seconds")
@@ -133,6 +161,9 @@ void UnitMetrics::syncUnits() {
       ++it;
     } else {
       removeSeries(it->second);
+      if (crashes_ != nullptr) {
+        crashes_->removeUnit(it->first);
+      }
       it = series_.erase(it);
     }
   }
@@ -168,16 +199,26 @@ UnitMetrics::Series& UnitMetrics::addSeries(const Unit& unit) {
     // Another unit object under the same name (removed, then added again): a fresh start.
     removeSeries(it->second);
     series_.erase(it);
+    if (crashes_ != nullptr) {
+      crashes_->removeUnit(unit.name());
+    }
   }
   Series& series = series_[unit.name()];
   series.unit = &unit;
   const prometheus::Labels labels = {{"unit", unit.name()}};
   series.up = &up_.Add(labels);
+  series.ready = &ready_.Add(labels);
+  if (unit.spec().liveness) {
+    series.liveness_failures = &probe_failures_.Add({{"unit", unit.name()}, {"probe", "liveness"}});
+  }
   for (size_t i = 0; i < kAllStates.size(); ++i) {
     series.states[i] =
         &state_.Add({{"unit", unit.name()}, {"state", std::string(unitStateName(kAllStates[i]))}});
   }
   series.restarts = &restarts_.Add(labels);
+  if (crashes_ != nullptr) {
+    crashes_->addUnit(unit.name());
+  }
   for (size_t i = 0; i < kAllReasons.size(); ++i) {
     series.exits[i] = &exits_.Add(
         {{"unit", unit.name()}, {"reason", std::string(exitReasonName(kAllReasons[i]))}});
@@ -187,6 +228,10 @@ UnitMetrics::Series& UnitMetrics::addSeries(const Unit& unit) {
 
 void UnitMetrics::removeSeries(Series& series) {
   up_.Remove(series.up);
+  ready_.Remove(series.ready);
+  if (series.liveness_failures != nullptr) {
+    probe_failures_.Remove(series.liveness_failures);
+  }
   for (prometheus::Gauge* gauge : series.states) {
     state_.Remove(gauge);
   }
@@ -199,6 +244,7 @@ void UnitMetrics::removeSeries(Series& series) {
 void UnitMetrics::update(const Unit& unit, Series& series) {
   const InstanceRecord* current = unit.currentInstance();
   series.up->Set(current != nullptr && current->running() ? 1 : 0);
+  series.ready->Set(unit.ready() ? 1 : 0);
   for (size_t i = 0; i < kAllStates.size(); ++i) {
     series.states[i]->Set(unit.state() == kAllStates[i] ? 1 : 0);
   }
@@ -243,6 +289,24 @@ void UnitMetrics::onSpawnFailed(const Unit& unit, const InstanceRecord& instance
   if (Series* series = seriesOf(unit)) {
     series->pending.reset();  // no process started: nothing to time.
   }
+}
+
+void UnitMetrics::onHealthEvent(const Unit& unit, const InstanceRecord& instance,
+                                HealthEvent event) {
+  ForwardingObserver::onHealthEvent(unit, instance, event);
+  if (event != HealthEvent::kProbeFailed) {
+    return;
+  }
+  Series* series = seriesOf(unit);
+  if (series == nullptr) {
+    return;
+  }
+  if (series->liveness_failures == nullptr) {
+    // A probe added by a reload: the series comes with its first failure.
+    series->liveness_failures =
+        &probe_failures_.Add({{"unit", unit.name()}, {"probe", "liveness"}});
+  }
+  series->liveness_failures->Increment();
 }
 
 void UnitMetrics::onInstanceEnded(const Unit& unit, const InstanceRecord& instance,

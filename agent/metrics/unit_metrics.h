@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/metrics/crash_metrics.h"
 #include "agent/supervisor/forwarding_observer.h"
 #include "agent/supervisor/supervisor.h"
 #include "agent/supervisor/unit.h"
@@ -29,8 +30,10 @@ enum class ExitReason {
   kLost,         // gone, its status reaped by someone else.
   kSpawnFailed,  // never ran.
   kStopped,      // ended because the agent stopped it (operator stop, reload, shutdown).
+  kLiveness,     // ended by the agent: its liveness probe failed failure_threshold times.
+  kWatchdog,     // ended by the agent: no WATCHDOG=1 in time.
 };
-inline constexpr size_t kExitReasonCount = 7;
+inline constexpr size_t kExitReasonCount = 9;
 std::string_view exitReasonName(ExitReason reason);  // "success", "spawn_failed", ...
 // How `instance` ended. `stopping`: the unit was being stopped (whatever the status says).
 ExitReason exitReasonOf(const Unit& unit, const InstanceRecord& instance, bool stopping);
@@ -44,7 +47,9 @@ ExitReason exitReasonOf(const Unit& unit, const InstanceRecord& instance, bool s
 // units (which may still be stopping: their later events are ignored) and adds the new ones.
 class UnitMetrics final : public ForwardingObserver {
  public:
-  UnitMetrics(UnitObserver& next, prometheus::Registry& registry, const TimeSource& time);
+  // `crashes`: its per-unit series come and go with the unit's (may be null).
+  UnitMetrics(UnitObserver& next, prometheus::Registry& registry, const TimeSource& time,
+              CrashMetrics* crashes = nullptr);
   UnitMetrics(const UnitMetrics&) = delete;
   UnitMetrics& operator=(const UnitMetrics&) = delete;
   ~UnitMetrics() override;
@@ -58,6 +63,7 @@ class UnitMetrics final : public ForwardingObserver {
   void onSpawnFailed(const Unit& unit, const InstanceRecord& instance) override;
   void onInstanceEnded(const Unit& unit, const InstanceRecord& instance,
                        const RestartDecision& decision, bool stopping) override;
+  void onHealthEvent(const Unit& unit, const InstanceRecord& instance, HealthEvent event) override;
 
   // Buckets of vigie_restart_latency_seconds: an immediate restart takes a few milliseconds, a
   // backoff restart up to backoff.max (30 s by default; longer ones land in +Inf).
@@ -81,8 +87,11 @@ class UnitMetrics final : public ForwardingObserver {
   void update(const Unit& unit, Series& series);
 
   const TimeSource& time_;
+  CrashMetrics* crashes_;
   const Supervisor* supervisor_ = nullptr;
   prometheus::Family<prometheus::Gauge>& up_;
+  prometheus::Family<prometheus::Gauge>& ready_;
+  prometheus::Family<prometheus::Counter>& probe_failures_;
   prometheus::Family<prometheus::Gauge>& state_;
   prometheus::Family<prometheus::Counter>& restarts_;
   prometheus::Family<prometheus::Counter>& exits_;

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "agent/os/clone3.h"
 #include "agent/os/proc_stat.h"
 
 #ifndef P_PIDFD
@@ -27,6 +28,8 @@ constexpr size_t kChildStackSize = size_t{128} * 1024;
 
 // Shared with the child through CLONE_VM. The child writes only the two error fields.
 struct ChildArgs {
+  const int* cgroup_procs_fds;  // cgroup.procs files to join before anything else.
+  size_t cgroup_procs_count;
   const char* path;
   char* const* argv;
   char* const* envp;
@@ -70,6 +73,14 @@ __attribute__((no_sanitize("address", "undefined"))) long moveFd(int from, int t
 // allocation, no locks, no libc state.
 __attribute__((no_sanitize("address", "undefined"))) int childMain(void* raw) {
   auto* args = static_cast<ChildArgs*>(raw);
+  // Join the unit's cgroups first, so that everything the child does is accounted there.
+  for (size_t i = 0; i < args->cgroup_procs_count; ++i) {
+    if (syscall(SYS_pwrite64, args->cgroup_procs_fds[i], "0", 1, 0) < 0) {
+      args->failed_errno = errno;
+      args->failed_step = "join cgroup";
+      syscall(SYS_exit_group, 127);
+    }
+  }
   KernelSigaction default_action{};
   default_action.handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) {
@@ -375,7 +386,18 @@ Result<ProcessPtr> LinuxProcessSpawner::spawn(const SpawnSpec& spec,
   std::vector<char*> argv = cStrings(spec.argv);
   std::vector<char*> envp = cStrings(spec.env);
 
+  // cgroup2: clone3(CLONE_INTO_CGROUP) starts the child in its cgroup, so it never runs outside
+  // it, and costs no cgroup.procs write. v1 (and cgroup2 without clone3): the child writes "0"
+  // into each cgroup.procs before exec.
+  const bool into_cgroup = spec.cgroup.cgroup2_dir_fd >= 0 && clone3_into_cgroup_;
+  std::vector<int> procs_fds = spec.cgroup.v1_procs_fds;
+  if (spec.cgroup.cgroup2_dir_fd >= 0 && !into_cgroup && spec.cgroup.cgroup2_procs_fd >= 0) {
+    procs_fds.push_back(spec.cgroup.cgroup2_procs_fd);
+  }
+
   ChildArgs args{};
+  args.cgroup_procs_fds = procs_fds.data();
+  args.cgroup_procs_count = procs_fds.size();
   args.path = path->c_str();
   args.argv = argv.data();
   args.envp = envp.data();
@@ -402,13 +424,35 @@ Result<ProcessPtr> LinuxProcessSpawner::spawn(const SpawnSpec& spec,
   }
 
   int pidfd = -1;
-  char* stack_top = static_cast<char*>(stack_) + stack_size_;
-  // Our children are watched through pidfds; SIGCHLD (which exec makes every child send) only
-  // wakes the orphan reaper, which skips tracked pids.
-  const pid_t pid =
-      ::clone(childMain, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
-  if (pid < 0) {
-    return Error::fromErrno("clone");
+  pid_t pid = -1;
+  if (into_cgroup) {
+    CloneArgs clone_args;
+    clone_args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | kCloneIntoCgroup;
+    clone_args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+    clone_args.exit_signal = SIGCHLD;
+    clone_args.stack = reinterpret_cast<uint64_t>(stack_);
+    clone_args.stack_size = stack_size_;
+    clone_args.cgroup = static_cast<uint64_t>(spec.cgroup.cgroup2_dir_fd);
+    const long result = clone3Run(&clone_args, childMain, &args);
+    if (result == -ENOSYS || result == -E2BIG || result == -EINVAL) {
+      // No clone3, or a kernel before 5.7 without CLONE_INTO_CGROUP: join through cgroup.procs
+      // from now on.
+      clone3_into_cgroup_ = false;
+      return spawn(spec, std::move(on_exit));
+    }
+    if (result < 0) {
+      return Error::fromErrno("clone3 into cgroup", static_cast<int>(-result));
+    }
+    pid = static_cast<pid_t>(result);
+  } else {
+    char* stack_top = static_cast<char*>(stack_) + stack_size_;
+    // Our children are watched through pidfds; SIGCHLD (which exec makes every child send) only
+    // wakes the orphan reaper, which skips tracked pids.
+    pid = ::clone(childMain, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args,
+                  &pidfd);
+    if (pid < 0) {
+      return Error::fromErrno("clone");
+    }
   }
   UniqueFd pidfd_owner(pidfd);
   if (args.failed_step != nullptr) {

@@ -11,7 +11,8 @@
 
 namespace vigie {
 
-// Starts processes with clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD): the child shares our
+// Starts processes with clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD), or clone3 with the same flags
+// plus CLONE_INTO_CGROUP when the spec names a cgroup2 directory: the child shares our
 // memory until it execs, so everything is prepared before the clone and the child only makes raw
 // system calls. An exec error is written into memory the parent reads once the child is gone
 // (the vfork suspends us until then), which is what a CLOEXEC error pipe would report, minus
@@ -33,6 +34,7 @@ class LinuxProcessSpawner final : public ProcessSpawner {
   void* stack_;  // the child's stack, reused: only one child at a time runs on it.
   size_t stack_size_;
   sigset_t reset_signals_;             // signals whose disposition the child resets to SIG_DFL.
+  bool clone3_into_cgroup_ = true;     // until clone3 or CLONE_INTO_CGROUP proves missing.
   std::unordered_set<pid_t> tracked_;  // started and not yet reaped.
 };
 

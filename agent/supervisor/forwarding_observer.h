@@ -27,6 +27,10 @@ class ForwardingObserver : public UnitObserver {
     next_.onInstanceEnded(unit, instance, decision, stopping);
     afterEvent(unit);
   }
+  void onHealthEvent(const Unit& unit, const InstanceRecord& instance, HealthEvent event) override {
+    next_.onHealthEvent(unit, instance, event);
+    afterEvent(unit);
+  }
 
  protected:
   virtual void afterEvent(const Unit& /*unit*/) {}

@@ -9,6 +9,8 @@
 
 #include "agent/logs/output_reader.h"
 #include "agent/logs/ring_buffer.h"
+#include "vigie/cgroup.h"
+#include "vigie/health.h"
 #include "vigie/process.h"
 #include "vigie/time.h"
 
@@ -27,6 +29,13 @@ struct InstanceRecord {
   WallTime started_wall{};
   std::optional<ExitStatus> exit;
   std::string spawn_error;  // set when it never ran.
+  // What the unit's cgroup saw during this instance (units with a cgroup).
+  std::optional<CgroupInstanceStats> cgroup_stats;
+  // Its end was the OOM killer's: SIGKILLed while the cgroup's OOM kill count rose during this
+  // very instance (an earlier instance's OOM kills never count).
+  bool oom_killed = false;
+  // Readiness, STATUS=, the liveness probe's record, and why the agent ended it, if it did.
+  InstanceHealth health;
   RingBuffer stdout_tail;
   RingBuffer stderr_tail;
 

@@ -31,6 +31,18 @@ ExitKind classifyExit(const WorkloadSpec& spec, const ExitStatus& status) {
                                                                   : ExitKind::kFailure;
 }
 
+ExitKind classifyEnd(const WorkloadSpec& spec, const ExitStatus& status, EndReason reason) {
+  switch (reason) {
+    case EndReason::kLiveness:
+      return ExitKind::kLiveness;
+    case EndReason::kWatchdog:
+      return ExitKind::kWatchdog;
+    case EndReason::kNone:
+      break;
+  }
+  return classifyExit(spec, status);
+}
+
 bool RestartTracker::shouldRestart(ExitKind kind) const {
   switch (spec_.policy) {
     case RestartPolicyKind::kAlways:

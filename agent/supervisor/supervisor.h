@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/health/health_services.h"
+#include "agent/health/linux_probe_factory.h"
 #include "agent/supervisor/forwarding_observer.h"
 #include "agent/supervisor/unit.h"
 #include "vigie/config.h"
@@ -14,11 +16,14 @@ namespace vigie {
 // Owns every unit. Lives on the loop thread, like everything it owns.
 class Supervisor final : public ForwardingObserver {
  public:
-  // `output_router` (optional) receives the units' output for log files and journald; it must
-  // outlive the supervisor.
+  // `output_router` (optional) receives the units' output for log files and journald;
+  // `cgroups` (optional) gives each unit its cgroup. Both must outlive the supervisor.
+  // `health`: the sd_notify router and socket path, and the probe factory (when none is given,
+  // the supervisor runs real probes through `spawner`).
   Supervisor(Dispatcher& dispatcher, ProcessSpawner& spawner, UnitObserver& observer,
              std::function<double()> jitter, std::vector<std::string> base_env,
-             OutputRouter* output_router = nullptr);
+             OutputRouter* output_router = nullptr, CgroupManager* cgroups = nullptr,
+             HealthServices health = {});
 
   // Creates the units of `config` (the first load).
   void load(const AgentConfig& config);
@@ -49,6 +54,9 @@ class Supervisor final : public ForwardingObserver {
  private:
   void checkAllStopped();
 
+  // Declared before the units, which use them: destroyed after them.
+  std::unique_ptr<LinuxProbeFactory> own_probes_;
+  HealthServices health_;
   UnitContext context_;
   void retireSettledUnits();
 

@@ -25,6 +25,7 @@ UnitEvent eventFor(RestartDecision::Action action) {
 
 Unit::Unit(UnitContext& context, WorkloadSpec spec)
     : context_(context), spec_(std::move(spec)), tracker_(spec_.restart) {
+  setUpCgroup(spec_.resources);
   prepareSpawnSpec();
   openOutput();
   timer_ = context_.dispatcher.createTimer([this] { handle(UnitEvent::kTimerFired); });
@@ -35,6 +36,9 @@ Unit::~Unit() {
   // stop units first. Kill as a last resort so that nothing runs untracked.
   if (current_ != nullptr && current_->process) {
     current_->process->signalGroup(SIGKILL).ok();
+    if (cgroup_) {
+      cgroup_->killAll(nullptr);
+    }
   }
 }
 
@@ -49,9 +53,54 @@ void Unit::prepareSpawnSpec() {
   auto prepared = makeSpawnSpec(context_.base_env, spec_);
   if (prepared) {
     spawn_spec_ = std::move(*prepared);
-    spawn_spec_error_.clear();
+    spawn_spec_error_ = addHealthEnv(spawn_spec_);
   } else {
     spawn_spec_error_ = prepared.error().message;
+  }
+  spawn_spec_.cgroup = cgroup_ ? cgroup_->placement() : CgroupPlacement{};
+}
+
+void Unit::setUpCgroup(const ResourcesSpec& resources) {
+  if (context_.cgroups == nullptr) {
+    return;
+  }
+  if (cgroup_) {
+    Status applied = cgroup_->apply(resources);
+    cgroup_error_ = applied ? std::string() : "cgroup: " + applied.error().message;
+    return;
+  }
+  auto created = context_.cgroups->createUnit(spec_.name, resources);
+  if (!created) {
+    cgroup_error_ = "cgroup: " + created.error().message;
+    return;
+  }
+  cgroup_error_.clear();
+  cgroup_ = std::move(*created);
+  spawn_spec_.cgroup = cgroup_ ? cgroup_->placement() : CgroupPlacement{};
+}
+
+void Unit::killCgroup() {
+  if (cgroup_) {
+    cgroup_->killAll([this] { onCgroupEmpty(); });
+  }
+}
+
+void Unit::onCgroupEmpty() {
+  if (current_ != nullptr) {
+    return;  // emptied while its main process lives on (a stop's SIGKILL): its exit comes next.
+  }
+  if (stop_after_kill_) {
+    stop_after_kill_ = false;
+    handle(UnitEvent::kEndedDone);
+    return;
+  }
+  if (spawn_after_kill_) {
+    spawn_after_kill_ = false;
+    if (state_ == UnitState::kStarting) {
+      spawnInstance();
+    } else if (state_ == UnitState::kStopping) {
+      handle(UnitEvent::kEndedDone);  // stopped before the deferred start could happen.
+    }
   }
 }
 
@@ -70,20 +119,32 @@ void Unit::stop() {
 }
 
 void Unit::replaceSpec(WorkloadSpec spec) {
+  const bool resources_changed = spec.resources != spec_.resources;
   spec_ = std::move(spec);
   tracker_.setSpec(spec_.restart);
+  if (resources_changed || !cgroup_error_.empty()) {
+    setUpCgroup(spec_.resources);
+  }
   prepareSpawnSpec();
   openOutput();
 }
 
 Unit::Reconfigured Unit::reconfigure(WorkloadSpec spec) {
   if (!processDefinitionDiffers(spec_, spec)) {
-    const bool same =
-        spec.restart == spec_.restart && spec.success_exit_codes == spec_.success_exit_codes &&
-        spec.stop == spec_.stop && spec.output == spec_.output && spec.history == spec_.history;
+    const bool same = spec.restart == spec_.restart &&
+                      spec.success_exit_codes == spec_.success_exit_codes &&
+                      spec.stop == spec_.stop && spec.output == spec_.output &&
+                      spec.history == spec_.history && spec.resources == spec_.resources;
+    if (spec.resources != spec_.resources) {
+      setUpCgroup(spec.resources);  // limits change in place: the instance keeps running.
+    }
+    const bool liveness_changed = spec.liveness != spec_.liveness;
     spec_ = std::move(spec);
     tracker_.setSpec(spec_.restart);
-    return same ? Reconfigured::kUnchanged : Reconfigured::kUpdatedInPlace;
+    if (liveness_changed) {
+      applyLivenessInPlace();  // the running instance's probe changes with it.
+    }
+    return same && !liveness_changed ? Reconfigured::kUnchanged : Reconfigured::kUpdatedInPlace;
   }
   if (stopped_by_operator_) {
     replaceSpec(std::move(spec));
@@ -158,6 +219,13 @@ void Unit::perform(UnitAction action) {
     case UnitAction::kKill:
       if (current_ != nullptr && current_->process) {
         current_->process->signalGroup(SIGKILL).ok();
+        killCgroup();
+      } else if (stop_after_kill_ || spawn_after_kill_) {
+        // stop.timeout passed again while the cgroup would not empty (a process stuck in the
+        // kernel): stop waiting for it.
+        stop_after_kill_ = false;
+        spawn_after_kill_ = false;
+        handle(UnitEvent::kEndedDone);
       }
       return;
     case UnitAction::kArmRestartTimer:
@@ -180,6 +248,16 @@ InstanceRecord& Unit::pushInstance() {
 }
 
 void Unit::spawnInstance() {
+  if (cgroup_ && cgroup_->killing() && !cgroup_->startsWhileKilling()) {
+    // The leftovers of the previous instance are being killed by a loop over cgroup.procs,
+    // which would take the new instance too: start once the cgroup is empty.
+    spawn_after_kill_ = true;
+    return;
+  }
+  if (!cgroup_error_.empty()) {
+    setUpCgroup(spec_.resources);  // the host may allow it now.
+    prepareSpawnSpec();
+  }
   if (next_instance_id_ > 1) {
     ++total_restarts_;
   }
@@ -189,12 +267,17 @@ void Unit::spawnInstance() {
   if (!spawn_spec_error_.empty()) {
     prepareSpawnSpec();  // the user database may have changed since.
   }
-  auto process = spawn_spec_error_.empty()
-                     ? context_.spawner.spawn(spawn_spec_,
-                                              [this, &instance](const ExitStatus& status) {
-                                                onInstanceExit(instance, status);
-                                              })
-                     : Result<ProcessPtr>(Error{spawn_spec_error_, ENOENT});
+  Result<ProcessPtr> process = Error{spawn_spec_error_, ENOENT};
+  if (!cgroup_error_.empty()) {
+    process = Error{cgroup_error_, ENOTSUP};
+  } else if (spawn_spec_error_.empty()) {
+    if (cgroup_) {
+      cgroup_->beginInstance();
+    }
+    process = context_.spawner.spawn(spawn_spec_, [this, &instance](const ExitStatus& status) {
+      onInstanceExit(instance, status);
+    });
+  }
   if (!process) {
     instance.spawn_error = process.error().message;
     ++failed_starts_;
@@ -215,9 +298,14 @@ void Unit::spawnInstance() {
   if (output_) {
     output_->instanceStarted(instance.id, instance.pid);
   }
+  // A notify unit is ready at READY=1, and stays starting until then (unit_health.cc).
+  instance.health.ready = !spec_.notify;
   current_ = &instance;
   context_.observer.onInstanceStarted(*this, instance);
-  handle(UnitEvent::kSpawned);
+  startHealth(instance);
+  if (!spec_.notify) {
+    handle(UnitEvent::kSpawned);
+  }
 }
 
 OutputReader::Forward Unit::forwardTo(OutputStream stream, uint64_t instance_id) {
@@ -234,15 +322,34 @@ OutputReader::Forward Unit::forwardTo(OutputStream stream, uint64_t instance_id)
 
 void Unit::onInstanceExit(InstanceRecord& instance, const ExitStatus& status) {
   instance.exit = status;
+  stopHealth();
+  if (cgroup_) {
+    instance.cgroup_stats = cgroup_->endInstance();
+    // The OOM killer sends SIGKILL; the count must have risen during this very instance.
+    instance.oom_killed = status.kind == ExitStatus::Kind::kKilled && status.signal == SIGKILL &&
+                          instance.cgroup_stats->oom_kills.value_or(0) > 0;
+  }
   if (current_ == &instance) {
     current_ = nullptr;
   }
-  onEnded(instance, classifyExit(spec_, status), status.at_mono - instance.started_mono);
+  // Nothing of an instance outlives it: what escaped its process group (setsid daemons) goes
+  // with the cgroup.
+  killCgroup();
+  onEnded(instance, classifyEnd(spec_, status, instance.health.end_reason),
+          status.at_mono - instance.started_mono);
 }
 
 void Unit::onEnded(InstanceRecord& instance, ExitKind kind, Duration uptime) {
   if (state_ == UnitState::kStopping) {
     context_.observer.onInstanceEnded(*this, instance, RestartDecision{}, /*stopping=*/true);
+    if (cgroup_ && cgroup_->killing()) {
+      // Stopped once nothing is left in the cgroup; give up after another stop.timeout.
+      stop_after_kill_ = true;
+      if (!timer_->enabled()) {
+        timer_->enableAt(context_.dispatcher.monotonicNow() + spec_.stop.timeout);
+      }
+      return;
+    }
     handle(UnitEvent::kEndedDone);
     return;
   }

@@ -8,9 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "agent/health/health_monitor.h"
+#include "agent/health/health_services.h"
 #include "agent/supervisor/instance.h"
+#include "vigie/cgroup.h"
 #include "vigie/config.h"
 #include "vigie/dispatcher.h"
+#include "vigie/health.h"
 #include "vigie/output.h"
 #include "vigie/process.h"
 #include "vigie/restart_policy.h"
@@ -30,6 +34,10 @@ class UnitObserver {
   // Before the decision is acted on, so that the end is logged before the next start.
   virtual void onInstanceEnded(const Unit& unit, const InstanceRecord& instance,
                                const RestartDecision& decision, bool stopping) = 0;
+  // The current instance's health changed (instance.health has the news). Before the unit acts
+  // on it: a failed check is logged before the instance is ended.
+  virtual void onHealthEvent(const Unit& /*unit*/, const InstanceRecord& /*instance*/,
+                             HealthEvent /*event*/) {}
 };
 
 // What every unit shares: the loop, the spawner, randomness, and the environment to start from.
@@ -40,6 +48,8 @@ struct UnitContext {
   std::function<double()> jitter;         // uniform in [0, 1)
   std::vector<std::string> base_env;      // the agent's environment minus systemd's variables.
   OutputRouter* output_router = nullptr;  // log files and journald; null: tails only.
+  CgroupManager* cgroups = nullptr;       // units' cgroups; null: none (tests, in-process).
+  HealthServices* health = nullptr;       // probes and sd_notify; null: units have no checks.
 };
 
 // One supervised workload: its spec, its life-cycle state (driven by unitTransition's table),
@@ -73,6 +83,11 @@ class Unit {
   const std::deque<std::unique_ptr<InstanceRecord>>& instances() const { return instances_; }
   const InstanceRecord* currentInstance() const { return current_; }
   bool settled() const;  // stopped or exited: nothing running and nothing scheduled.
+  // The current instance runs and is ready (READY=1 with notify: true; else once started).
+  bool ready() const;
+  const UnitCgroup* cgroup() const { return cgroup_.get(); }
+  // Why the unit's cgroup could not be set up as its spec says ("" when fine): its starts fail.
+  const std::string& cgroupError() const { return cgroup_error_; }
 
  private:
   void handle(UnitEvent event);
@@ -85,6 +100,16 @@ class Unit {
   void openOutput();
   OutputReader::Forward forwardTo(OutputStream stream, uint64_t instance_id);
   void replaceSpec(WorkloadSpec spec);
+  void setUpCgroup(const ResourcesSpec& resources);
+  void killCgroup();
+  void onCgroupEmpty();
+  // Health (unit_health.cc).
+  std::string addHealthEnv(SpawnSpec& spawn_spec) const;  // "" or why it cannot be done.
+  void startHealth(InstanceRecord& instance);
+  void stopHealth();
+  void applyLivenessInPlace();
+  void onHealthEvent(InstanceRecord& instance, HealthEvent event);
+  void endForHealth(InstanceRecord& instance, EndReason reason, std::string detail);
 
   UnitContext& context_;
   WorkloadSpec spec_;
@@ -102,6 +127,14 @@ class Unit {
   uint64_t failed_starts_ = 0;
   bool stopped_by_operator_ = false;
   std::optional<WorkloadSpec> pending_spec_;  // applied, then started, once stopped.
+  UnitCgroupPtr cgroup_;                      // kept across restarts and reloads.
+  std::string cgroup_error_;
+  bool spawn_after_kill_ = false;  // a start waits for the previous instance's leftovers to go.
+  bool stop_after_kill_ = false;   // a stop completes once the cgroup is empty.
+  // The current instance's health checks, and the SIGKILL that follows a health check's end
+  // signal after stop.timeout. Declared last: they refer to the instance records.
+  std::unique_ptr<HealthMonitor> health_;
+  TimerPtr health_kill_timer_;
 };
 
 }  // namespace vigie

@@ -76,6 +76,45 @@ struct RlimitSpec {
   SourceLocation location;
 };
 
+// A workload's cgroup limits (docs/cgroups.md). Unset fields are not limited.
+struct CpuMaxSpec {
+  Duration quota{};         // CPU time the unit may use in each period, across all CPUs.
+  Duration period = 100ms;  // 1ms..1s.
+
+  bool operator==(const CpuMaxSpec&) const = default;
+};
+
+struct ResourcesSpec {
+  std::optional<uint64_t> memory_max;   // bytes; the OOM killer acts above it.
+  std::optional<uint64_t> memory_high;  // bytes; reclaim pressure above it (v1: soft limit).
+  std::optional<uint32_t> cpu_weight;   // 1..10000, 100 is the default share.
+  std::optional<CpuMaxSpec> cpu_max;    // unset: no quota.
+  std::optional<uint64_t> pids_max;     // processes and threads, at least 1.
+  // A limit this host cannot enforce (its controller is missing) is logged as a warning instead
+  // of keeping the unit from starting.
+  bool optional = false;
+
+  bool anyLimit() const { return memory_max || memory_high || cpu_weight || cpu_max || pids_max; }
+  bool operator==(const ResourcesSpec&) const = default;
+};
+
+// A liveness probe (docs/health.md): run every `period`, from `initial_delay` after the start;
+// `failure_threshold` failures in a row end the instance with reason `liveness`.
+struct ProbeSpec {
+  enum class Kind { kExec, kHttp, kTcp };
+  Kind kind = Kind::kTcp;
+  std::vector<std::string> exec;   // kExec: argv, run with the workload's env, cwd and user.
+  std::string host = "127.0.0.1";  // kHttp, kTcp: a numeric IPv4 or IPv6 address.
+  uint16_t port = 0;               // kHttp, kTcp
+  std::string path = "/";          // kHttp: the GET target.
+  Duration period = 10s;
+  Duration timeout = 1s;
+  uint32_t failure_threshold = 3;
+  Duration initial_delay{};
+
+  bool operator==(const ProbeSpec&) const = default;
+};
+
 struct WorkloadSpec {
   std::string name;
   std::vector<std::string> exec;                         // argv; exec[0] may be a bare name.
@@ -92,7 +131,13 @@ struct WorkloadSpec {
   OutputSpec output;
   bool core = true;         // core dumps on a crash: RLIMIT_CORE unlimited, else 0.
   uint32_t history = 5;     // ended instances kept per unit, with their output tails.
-  SourceLocation location;  // where the entry starts.
+  ResourcesSpec resources;  // cgroup limits; applied in place on reload.
+  // Health (docs/health.md). The probe applies in place on reload; notify and watchdog change
+  // the workload's environment, so they restart it.
+  std::optional<ProbeSpec> liveness;
+  bool notify = false;               // sd_notify: NOTIFY_SOCKET; starting until READY=1.
+  std::optional<Duration> watchdog;  // needs notify: SIGABRT when no WATCHDOG=1 comes in time.
+  SourceLocation location;           // where the entry starts.
 };
 
 // The budget for everything vigie writes under its state dir (logs now, crash records later).
@@ -180,6 +225,20 @@ struct CrashSpec {
   bool operator==(const CrashSpec&) const = default;
 };
 
+// Where and whether units get cgroups (docs/cgroups.md).
+struct CgroupsSpec {
+  // kAuto: use cgroups when the host lets vigied create them, else warn and run without (units
+  // with `resources` then fail to start unless their limits are optional). kOn: vigied does not
+  // start without them. kOff: never (units with `resources` fail to start unless optional).
+  enum class Mode { kAuto, kOn, kOff };
+  Mode mode = Mode::kAuto;
+  // Units' cgroups go under <parent>/<unit>. Relative: under vigied's own cgroup in each
+  // hierarchy (under systemd, the delegated subtree); absolute: from the hierarchy's root.
+  std::string parent = "vigie";
+
+  bool operator==(const CgroupsSpec&) const = default;
+};
+
 struct AgentConfig {
   std::string path;
   std::vector<std::string> included_files;  // drop-ins read, in order (resolved paths).
@@ -188,10 +247,12 @@ struct AgentConfig {
   ApiSpec api;
   MetricsSpec metrics;
   CrashSpec crash;
+  CgroupsSpec cgroups;
 };
 
 // The fields of a workload that define its process: a change in any of them restarts the unit on
-// reload; any other change (restart policy, stop, tail, history) applies in place.
+// reload; any other change (restart policy, stop, tail, history, resources, liveness) applies in
+// place.
 bool processDefinitionDiffers(const WorkloadSpec& a, const WorkloadSpec& b);
 
 // A configuration error, printed as "file:line:col: message".
@@ -222,6 +283,11 @@ std::string signalName(int signal);                       // 15 -> "SIGTERM"
 std::string formatDuration(Duration d);                   // 1500ms -> "1.5s"
 Result<uint32_t> parseUmask(const std::string& text);     // octal: "0027", "027", "22"
 std::string rlimitName(int resource);                     // RLIMIT_NOFILE -> "nofile"
+// A CPU quota: "50ms/100ms" (quota/period), "50ms" (per 100ms) or a number of CPUs ("0.5",
+// "2", per 100ms). "max" is no quota (nullopt).
+Result<std::optional<CpuMaxSpec>> parseCpuMax(const std::string& text);
+// A cgroup path for units' cgroups: "vigie", "infra/vigie" or "/vigie.slice" (not "/", "..").
+Status checkCgroupParent(const std::string& parent);
 
 // A TCP address to listen on: "127.0.0.1:9464", "0.0.0.0:7443", "[::1]:7443", "localhost:80".
 // Port 0 asks the kernel for a free port.

@@ -31,6 +31,19 @@ struct ResourceLimit {
   uint64_t hard = 0;
 };
 
+// Where a new process goes in the cgroup tree. The fds belong to the unit's cgroup, which keeps
+// them open for as long as it exists: nothing is opened on the restart path.
+struct CgroupPlacement {
+  // A cgroup2 directory: clone3(CLONE_INTO_CGROUP) starts the child in it.
+  int cgroup2_dir_fd = -1;
+  // Its cgroup.procs, which the child writes "0" into when clone3 is unavailable.
+  int cgroup2_procs_fd = -1;
+  // v1 cgroup.procs files the child writes "0" into before exec.
+  std::vector<int> v1_procs_fds;
+
+  bool empty() const { return cgroup2_dir_fd < 0 && v1_procs_fds.empty(); }
+};
+
 struct SpawnSpec {
   std::vector<std::string> argv;           // argv[0] may be a bare name: looked up in PATH.
   std::vector<std::string> env;            // complete environment, "KEY=value".
@@ -40,6 +53,7 @@ struct SpawnSpec {
   uint32_t umask = 022;
   std::vector<ResourceLimit> rlimits;
   std::optional<int> oom_score_adj;
+  CgroupPlacement cgroup;  // empty: the agent's own cgroups.
 };
 
 // How a process ended, as waitid() reports it, with its resource usage.

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "vigie/config.h"
+#include "vigie/health.h"
 #include "vigie/process.h"
 #include "vigie/time.h"
 
@@ -28,9 +29,13 @@ enum class ExitKind {
   kFailure,      // exited with another code.
   kSignal,       // killed by a signal (including a core dump).
   kSpawnFailed,  // never ran: exec failed, binary missing, bad cwd.
+  kLiveness,     // ended by the agent: its liveness probe failed (a failure, whatever its status).
+  kWatchdog,     // ended by the agent: no WATCHDOG=1 in time (a failure too).
 };
 
 ExitKind classifyExit(const WorkloadSpec& spec, const ExitStatus& status);
+// classifyExit, unless the agent ended the instance for a failed health check: then that reason.
+ExitKind classifyEnd(const WorkloadSpec& spec, const ExitStatus& status, EndReason reason);
 
 // What the policy decides after an instance ends on its own (not stopped by an operator).
 struct RestartDecision {

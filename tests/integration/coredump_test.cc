@@ -671,6 +671,9 @@ TEST_CASE("coredump: the per-fingerprint rate limit keeps reports, drops cores")
   CHECK(second_report->fingerprint() == first_report->fingerprint());
   CHECK(second_report->core().state() == v1::CORE_STATE_RATE_LIMITED);
   CHECK(second_report->outcome() == v1::CAPTURE_OUTCOME_COMPLETE);
+  // The core was being compressed next to the symbolizer: that work is dropped, file and all.
+  CHECK(std::filesystem::exists(lab.spool() + "/" + first_report->id() + "/core.zst"));
+  CHECK_FALSE(std::filesystem::exists(lab.spool() + "/" + second_report->id() + "/core.zst"));
   REQUIRE(crashedThread(*second_report) != nullptr);
   CHECK(hasFrame(*crashedThread(*second_report), "level3"));
 }

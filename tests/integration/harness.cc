@@ -571,11 +571,14 @@ bool DaemonProcess::waitForLog(const std::string& needle, Duration timeout) {
 std::vector<std::string> daemonArgs(const TempDir& dir, const std::string& config_path) {
   // An ephemeral metrics port: agents side by side must not fight over 9464.
   // core_pattern is global to the host: only the crash tests (with their lock) install it.
+  // Units' cgroups would share one parent between agents side by side (and a killed agent
+  // leaves them behind): only the cgroup tests turn them on, each with a parent of its own.
   return {"--config",         config_path,
           "--state-dir",      dir.file("state"),
           "--socket",         dir.file("vigie.sock"),
           "--metrics-listen", "127.0.0.1:0",
-          "--core-pattern",   "leave"};
+          "--core-pattern",   "leave",
+          "--cgroups",        "off"};
 }
 
 std::vector<std::string> linesContaining(const std::string& text, const std::string& needle) {

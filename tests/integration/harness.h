@@ -198,7 +198,8 @@ class DaemonProcess {
 };
 
 // The standard black-box command line: --config FILE --state-dir DIR/state --socket DIR/sock
-// --metrics-listen 127.0.0.1:0 (vigied logs "metrics on http://127.0.0.1:PORT").
+// --metrics-listen 127.0.0.1:0 (vigied logs "metrics on http://127.0.0.1:PORT") --core-pattern
+// leave --cgroups off.
 std::vector<std::string> daemonArgs(const TempDir& dir, const std::string& config_path);
 
 // Lines of `text` that contain `needle`.

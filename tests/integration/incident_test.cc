@@ -6,6 +6,7 @@
 // CTest lock `core_pattern`, inside the fixture that saves and restores it; each test restores
 // it itself too (PatternRestorer), whatever happens to vigied.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@
 #include "agent/coredump/capture_id.h"
 #include "agent/crash/incident_store.h"
 #include "harness.h"
+#include "metrics_scrape.h"
 #include "vigie/v1/crash.pb.h"
 
 namespace vigie::testing {
@@ -240,6 +242,59 @@ TEST_CASE("incident: a segfaulting unit is restarted at once and gets a complete
   CHECK(currentPattern() == restorer.saved());
 }
 
+TEST_CASE("incident: a real crash moves the crash counter and the capture histogram") {
+  PatternRestorer restorer;
+  IncidentLab lab;
+  // The unit crashes when the test says so: after a scrape that shows every series at 0.
+  const std::string go = lab.dir.file("go");
+  REQUIRE(::mkfifo(go.c_str(), 0600) == 0);
+  lab.writeConfig(
+      "workloads:\n"
+      "  - name: seg\n"
+      "    exec: [/bin/sh, -c, 'read line < " +
+      go + "; exec " + crasherPath("segv_deep") +
+      "']\n"
+      "    restart:\n"
+      "      backoff: {initial: 60s, max: 60s}\n" +
+      lab.crashSection("install"));
+  DaemonProcess vigied(lab.dir, {.args = lab.args()});
+  const uint16_t port = metricsPort(vigied);
+  REQUIRE_MESSAGE(vigied.waitForLog(" seg: instance 1 started, pid "), vigied.stderrText());
+  const std::string crashes = R"(vigie_crashes_total{reason="core-dumped",unit="seg"})";
+  const std::string captures = "vigie_crash_capture_duration_seconds_count";
+  const std::string before = scrape(port);
+  CHECK(valueOr(before, crashes) == 0);
+  CHECK(valueOr(before, R"(vigie_crash_cores_total{outcome="stored"})") == 0);
+  // Other crashes on the host reach the helper too: counted node-level, never as seg's.
+  const double captures_before = valueOr(before, captures);
+
+  // The shell is blocked opening the FIFO: a writer lets it go on to the crasher.
+  int fd = -1;
+  REQUIRE(pollUntil([&] { return (fd = ::open(go.c_str(), O_WRONLY | O_NONBLOCK)) >= 0; }));
+  REQUIRE(::write(fd, "go\n", 3) == 3);
+  ::close(fd);
+  std::string after;
+  REQUIRE_MESSAGE(pollUntil(
+                      [&] {
+                        after = scrape(port);
+                        return valueOr(after, crashes) >= 1 &&
+                               valueOr(after, captures) > captures_before &&
+                               valueOr(after, "vigie_crash_store_bytes") > 0;
+                      },
+                      incidentTimeout()),
+                  after << vigied.stderrText());
+  CHECK(valueOr(after, crashes) == 1);
+  CHECK(valueOr(after, R"(vigie_crashes_total{reason="signaled",unit="seg"})") == 0);
+  CHECK(valueOr(after, "vigie_crash_capture_duration_seconds_sum") > 0);
+  CHECK(valueOr(after, R"(vigie_crash_capture_stage_duration_seconds_count{stage="drain"})") >= 1);
+  CHECK(valueOr(after, R"(vigie_crash_cores_total{outcome="stored"})") >= 1);
+  CHECK(valueOr(after, "vigie_crash_core_raw_bytes_total") > 0);
+  CHECK(valueOr(after, "vigie_crash_core_stored_bytes_total") > 0);
+  CHECK(valueOr(after, "vigie_core_pattern_drift") == 0);
+  CHECK(stopWithSigterm(vigied));
+  CHECK(currentPattern() == restorer.saved());
+}
+
 TEST_CASE("incident: exit 3 gives a no-core incident with the last printed line") {
   PatternRestorer restorer;
   IncidentLab lab;
@@ -405,16 +460,36 @@ TEST_CASE("incident: with leave, vigied never touches core_pattern") {
   CHECK(currentPattern() == "core-vigie-leave-test");
 }
 
+TEST_CASE("incident: with its helper missing, vigied leaves core_pattern as it is") {
+  PatternRestorer restorer("core-vigie-no-helper-test");
+  IncidentLab lab;
+  REQUIRE(::unlink(lab.dir.file("vc").c_str()) == 0);
+  lab.writeConfig("workloads: []\n" + lab.crashSection("install"));
+  DaemonProcess vigied(lab.dir, {.args = lab.args()});
+  REQUIRE_MESSAGE(vigied.waitForLog("cannot install vigie's helper: the helper " +
+                                    lab.dir.file("vc") + " cannot be run"),
+                  vigied.stderrText());
+  REQUIRE(vigied.waitForLog("vigied started"));
+  CHECK(currentPattern() == "core-vigie-no-helper-test");
+  CHECK_FALSE(fs::exists(lab.crashDir() + "/core_pattern.saved"));
+  CHECK(stopWithSigterm(vigied));
+  CHECK(currentPattern() == "core-vigie-no-helper-test");
+}
+
 TEST_CASE("incident: a rewritten core_pattern is reported as drift and left in place") {
   PatternRestorer restorer("core-vigie-drift-test");
   IncidentLab lab;
   lab.writeConfig("workloads: []\n" +
                   lab.crashSection("install", "  drift_check_interval: 100ms\n"));
   DaemonProcess vigied(lab.dir, {.args = lab.args()});
+  const uint16_t port = metricsPort(vigied);
   REQUIRE(vigied.waitForLog("vigied started"));
   REQUIRE(currentPattern() == lab.expectedPattern());
+  CHECK(valueOr(scrape(port), "vigie_core_pattern_drift") == 0);
   writeFile(kCorePattern, "core-someone-else\n");
   REQUIRE_MESSAGE(vigied.waitForLog("core_pattern drift"), vigied.stderrText());
+  // The log line comes first, the gauge right after it on the loop.
+  CHECK(pollUntil([&] { return valueOr(scrape(port), "vigie_core_pattern_drift") == 1; }));
   CHECK(stopWithSigterm(vigied));
   CHECK(currentPattern() == "core-someone-else");
 }

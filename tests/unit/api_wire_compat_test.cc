@@ -154,7 +154,8 @@ TEST_CASE("api compat: the checked-in descriptor holds the whole Agent service")
   }
   CHECK(methods == std::vector<std::string>{"GetNode", "ListUnits", "GetUnit", "StartUnit",
                                             "StopUnit", "RestartUnit", "SignalUnit", "ReloadConfig",
-                                            "ReadOutput", "WatchEvents", "Heartbeat"});
+                                            "ReadOutput", "WatchEvents", "Heartbeat", "ListCrashes",
+                                            "GetCrash", "DownloadCore"});
 }
 
 TEST_CASE("api compat: the check sees a break in the real API") {

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/api/crash_convert.h"
 #include "agent/api/heartbeat.h"
 #include "agent/api/proto_convert.h"
 #include "agent/api/service/unit_names.h"
@@ -109,6 +110,9 @@ grpc::ServerUnaryReactor* AgentService::GetNode(grpc::CallbackServerContext* con
   *response->mutable_node() = node_;
   if (deps_.usage != nullptr) {
     fillUsage(deps_.usage->sample(), response->mutable_usage());
+  }
+  if (const NodeSnapshotPtr snapshot = deps_.publisher.current(); snapshot->crashes.enabled) {
+    fillCorePattern(snapshot->crashes.core_pattern, response->mutable_core_pattern());
   }
   return finishNow(reactor, "GetNode", grpc::Status::OK);
 }

@@ -28,8 +28,10 @@ namespace vigie {
 //   latest published snapshot: they never touch or wait for the loop.
 // - Commands (Start/Stop/Restart/SignalUnit, ReloadConfig) are post()ed to the loop, which
 //   applies them through the AgentBackend and finishes the call from the loop thread.
-// - Streams (WatchEvents, ReadOutput) write from bounded per-stream outboxes; at most
-//   limits.max_streams are open at once.
+// - Streams (WatchEvents, ReadOutput) write from bounded per-stream outboxes; DownloadCore reads
+//   its next chunk when the previous one is written. At most limits.max_streams are open at once.
+// - Crash reads (ListCrashes, GetCrash) come from the snapshot too; GetCrash and DownloadCore
+//   read the incident's files in the crash store (crash_rpcs.cc).
 class AgentService final : public v1::Agent::CallbackService {
  public:
   struct Deps {
@@ -86,6 +88,14 @@ class AgentService final : public v1::Agent::CallbackService {
       grpc::CallbackServerContext* context, const v1::ReadOutputRequest* request) override;
   grpc::ServerWriteReactor<v1::WatchEventsResponse>* WatchEvents(
       grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) override;
+  grpc::ServerUnaryReactor* ListCrashes(grpc::CallbackServerContext* context,
+                                        const v1::ListCrashesRequest* request,
+                                        v1::ListCrashesResponse* response) override;
+  grpc::ServerUnaryReactor* GetCrash(grpc::CallbackServerContext* context,
+                                     const v1::GetCrashRequest* request,
+                                     v1::GetCrashResponse* response) override;
+  grpc::ServerWriteReactor<v1::DownloadCoreResponse>* DownloadCore(
+      grpc::CallbackServerContext* context, const v1::DownloadCoreRequest* request) override;
 
  private:
   grpc::ServerUnaryReactor* finishNow(grpc::ServerUnaryReactor* reactor, std::string_view method,

@@ -1,7 +1,5 @@
 #include "agent/api/service/node_info.h"
 
-#include <linux/magic.h>
-#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -9,6 +7,7 @@
 #include <sstream>
 
 #include "agent/api/proto_convert.h"
+#include "agent/cgroup/layout.h"
 
 #ifndef VIGIE_VERSION
 #define VIGIE_VERSION "unknown"
@@ -23,11 +22,6 @@ std::string firstLine(const std::string& path) {
   std::string line;
   std::getline(in, line);
   return line;
-}
-
-bool isFilesystem(const std::string& path, int64_t magic) {
-  struct statfs fs {};
-  return ::statfs(path.c_str(), &fs) == 0 && static_cast<int64_t>(fs.f_type) == magic;
 }
 
 uint64_t memoryTotal(const std::string& proc_root) {
@@ -45,15 +39,16 @@ uint64_t memoryTotal(const std::string& proc_root) {
 
 }  // namespace
 
-v1::CgroupLayout detectCgroupLayout(const std::string& cgroup_root) {
-  if (isFilesystem(cgroup_root, CGROUP2_SUPER_MAGIC)) {
-    return v1::CGROUP_LAYOUT_UNIFIED;
-  }
-  if (isFilesystem(cgroup_root + "/unified", CGROUP2_SUPER_MAGIC)) {
-    return v1::CGROUP_LAYOUT_HYBRID;
-  }
-  if (isFilesystem(cgroup_root, TMPFS_MAGIC)) {
-    return v1::CGROUP_LAYOUT_LEGACY;
+v1::CgroupLayout toProto(CgroupLayout layout) {
+  switch (layout) {
+    case CgroupLayout::kUnified:
+      return v1::CGROUP_LAYOUT_UNIFIED;
+    case CgroupLayout::kHybrid:
+      return v1::CGROUP_LAYOUT_HYBRID;
+    case CgroupLayout::kLegacy:
+      return v1::CGROUP_LAYOUT_LEGACY;
+    case CgroupLayout::kNone:
+      return v1::CGROUP_LAYOUT_UNSPECIFIED;
   }
   return v1::CGROUP_LAYOUT_UNSPECIFIED;
 }
@@ -72,7 +67,7 @@ v1::NodeInfo readNodeInfo(uint64_t epoch, WallTime agent_start, const NodeInfoSo
     info.set_kernel_version(names.version);
     info.set_architecture(names.machine);
   }
-  info.set_cgroup_layout(detectCgroupLayout(sources.cgroup_root));
+  info.set_cgroup_layout(toProto(detectCgroupLayout(sources.cgroup_root)));
   info.set_psi_available(::access((sources.proc_root + "/pressure/cpu").c_str(), R_OK) == 0);
   const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
   info.set_cpu_count(cpus > 0 ? static_cast<uint32_t>(cpus) : 0);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "vigie/cgroup.h"
 #include "vigie/time.h"
 #include "vigie/v1/agent.pb.h"
 
@@ -18,8 +19,7 @@ struct NodeInfoSources {
 v1::NodeInfo readNodeInfo(uint64_t epoch, WallTime agent_start,
                           const NodeInfoSources& sources = {});
 
-// The cgroup layout mounted at `cgroup_root`: cgroup2 there is unified; v1 hierarchies with a
-// cgroup2 at unified/ is hybrid; v1 alone is legacy.
-v1::CgroupLayout detectCgroupLayout(const std::string& cgroup_root);
+// The API's name for a cgroup layout (agent/cgroup/layout.h detects it).
+v1::CgroupLayout toProto(CgroupLayout layout);
 
 }  // namespace vigie
