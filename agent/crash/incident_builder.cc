@@ -59,7 +59,15 @@ bool isAbnormalEnd(const WorkloadSpec& spec, const ExitStatus& status, bool stop
   return true;
 }
 
-std::string endReason(const ExitStatus& status) {
+// The supervisor's reading of the end wins over the raw status: a watchdog's SIGABRT is a hang,
+// an OOM kill's SIGKILL is memory, and a liveness kill's SIGTERM is a failed probe.
+std::string endReason(const InstanceRecord& instance, const ExitStatus& status) {
+  if (instance.oom_killed) {
+    return "oom-killed";
+  }
+  if (instance.health.end_reason != EndReason::kNone) {
+    return std::string(endReasonName(instance.health.end_reason));
+  }
   switch (status.kind) {
     case ExitStatus::Kind::kExited:
       return "exited";
@@ -119,7 +127,7 @@ v1::CrashIncident incidentForInstance(const Unit& unit, const InstanceRecord& in
   incident.set_start_time_ticks(instance.start_ticks);
   if (instance.exit) {
     const ExitStatus& exit = *instance.exit;
-    incident.set_reason(endReason(exit));
+    incident.set_reason(endReason(instance, exit));
     if (exit.kind == ExitStatus::Kind::kExited) {
       incident.set_exit_code(exit.code);
     } else if (exit.bySignal()) {

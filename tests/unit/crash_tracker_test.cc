@@ -136,6 +136,41 @@ TEST_CASE("crash tracker: a non-success exit code opens a no-core incident, writ
   CHECK((st.st_mode & 0777) == 0700);
 }
 
+TEST_CASE("crash tracker: the supervisor's reading of an end names the incident's reason") {
+  Rig rig;
+  Unit& unit = rig.add("web");
+  auto ended = [](ExitStatus::Kind kind, int signal) {
+    InstanceRecord instance(7, 64);
+    instance.pid = 4242;
+    ExitStatus exit;
+    exit.kind = kind;
+    exit.signal = signal;
+    instance.exit = exit;
+    return instance;
+  };
+  const WallTime now = rig.dispatcher.wallNow();
+
+  InstanceRecord hung = ended(ExitStatus::Kind::kDumped, SIGABRT);
+  hung.health.end_reason = EndReason::kWatchdog;
+  v1::CrashIncident incident = incidentForInstance(unit, hung, "a", true, now);
+  CHECK(incident.reason() == "watchdog");
+  CHECK(incident.signal_name() == "SIGABRT");
+
+  InstanceRecord unhealthy = ended(ExitStatus::Kind::kKilled, SIGTERM);
+  unhealthy.health.end_reason = EndReason::kLiveness;
+  CHECK(incidentForInstance(unit, unhealthy, "b", false, now).reason() == "liveness");
+
+  InstanceRecord oom = ended(ExitStatus::Kind::kKilled, SIGKILL);
+  oom.oom_killed = true;
+  CHECK(incidentForInstance(unit, oom, "c", false, now).reason() == "oom-killed");
+
+  // Without the supervisor's reading, the raw status names it.
+  CHECK(incidentForInstance(unit, ended(ExitStatus::Kind::kKilled, SIGKILL), "d", false, now)
+            .reason() == "signaled");
+  CHECK(incidentForInstance(unit, ended(ExitStatus::Kind::kDumped, SIGSEGV), "e", true, now)
+            .reason() == "core-dumped");
+}
+
 TEST_CASE("crash tracker: a success exit and a stop are no incidents") {
   Rig rig;
   Unit& unit = rig.add("web");
