@@ -1,4 +1,4 @@
-// Shared by the API benchmarks (heartbeat_qps, fleet_bench): a private work directory, test
+// Shared by the benchmarks (heartbeat_qps, fleet_bench, restart_latency): a private work dir, test
 // certificates made with openssl, clocks and percentiles.
 #pragma once
 

@@ -41,6 +41,7 @@
 
 #include "api_bench_util.h"
 #include "record.h"
+#include "record_file.h"
 #include "vigie/v1/agent.grpc.pb.h"
 
 namespace vigie::bench {
@@ -384,6 +385,25 @@ Status waitUntilServing(Vigied& vigied, const std::shared_ptr<grpc::Channel>& ch
   return Error{"vigied did not serve within 30 s (" + last + "):\n" + vigied.logTail()};
 }
 
+// vigied on `config_text` (written to DIR/vigie.yaml), once it serves every unit on its socket.
+Result<Vigied> startServing(const Options& options, const std::string& dir,
+                            const std::string& config_text) {
+  const std::string config = dir + "/vigie.yaml";
+  if (Status written = writeWholeFile(config, config_text); !written) {
+    return written.error();
+  }
+  auto vigied = Vigied::start(options.vigied, config, dir);
+  if (!vigied) {
+    return vigied.error();
+  }
+  if (Status serving = waitUntilServing(
+          *vigied, makeChannel("unix:" + vigied->socket(), std::nullopt), options.units);
+      !serving) {
+    return serving.error();
+  }
+  return vigied;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Part 1: polls per second
 
@@ -394,21 +414,12 @@ Status measureQps(const Options& options, const WorkDir& work, const BenchCertif
   }
   const std::string dir = work.file("qps");
   mkdir(dir.c_str(), 0700);
-  const std::string config = dir + "/vigie.yaml";
-  if (Status written = writeWholeFile(config, vigiedConfig(options, certs, *port, "")); !written) {
-    return written;
-  }
-  auto vigied = Vigied::start(options.vigied, config, dir);
+  auto vigied = startServing(options, dir, vigiedConfig(options, certs, *port, ""));
   if (!vigied) {
     return vigied.error();
   }
   const std::string unix_target = "unix:" + vigied->socket();
   const std::string tcp_target = fmt::format("127.0.0.1:{}", *port);
-  if (Status serving =
-          waitUntilServing(*vigied, makeChannel(unix_target, std::nullopt), options.units);
-      !serving) {
-    return serving;
-  }
 
   fmt::print(
       "\n## Heartbeat polls per second: one vigied, {} running units, {} connections x {} "
@@ -463,65 +474,6 @@ Status measureQps(const Options& options, const WorkDir& work, const BenchCertif
 // ---------------------------------------------------------------------------------------------
 // Part 2: restart latency under a poll storm
 
-// The crasher's record file (layout in record.h), mapped shared with every instance.
-class RecordMap {
- public:
-  static Result<RecordMap> create(const std::string& path, uint32_t runs) {
-    const uint32_t slots = runs + 16;
-    const size_t length = sizeof(BenchRecordHeader) + size_t{slots} * sizeof(BenchRecordSlot);
-    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      return Error::fromErrno("create " + path);
-    }
-    if (ftruncate(fd, static_cast<off_t>(length)) != 0) {
-      Error error = Error::fromErrno("ftruncate " + path);
-      close(fd);
-      return error;
-    }
-    void* map = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) {
-      return Error::fromErrno("mmap " + path);
-    }
-    auto* header = static_cast<BenchRecordHeader*>(map);
-    header->magic = BENCH_RECORD_MAGIC;
-    header->version = BENCH_RECORD_VERSION;
-    header->runs = runs;
-    header->slots = slots;
-    header->idle_deadline_ns = monoNs() + 600 * kNsPerSec;
-    return RecordMap(map, length);
-  }
-  RecordMap(RecordMap&& other) noexcept
-      : map_(std::exchange(other.map_, nullptr)), length_(other.length_) {}
-  RecordMap(const RecordMap&) = delete;
-  RecordMap& operator=(const RecordMap&) = delete;
-  RecordMap& operator=(RecordMap&&) = delete;
-  ~RecordMap() {
-    if (map_ != nullptr) {
-      munmap(map_, length_);
-    }
-  }
-
-  uint64_t started() const {
-    return std::atomic_ref<uint64_t>(header()->counter).load(std::memory_order_acquire);
-  }
-  int64_t startNs(uint64_t i) const {
-    return std::atomic_ref<int64_t>(slot(i).start_ns).load(std::memory_order_acquire);
-  }
-  int64_t exitNs(uint64_t i) const {
-    return std::atomic_ref<int64_t>(slot(i).exit_ns).load(std::memory_order_acquire);
-  }
-
- private:
-  RecordMap(void* map, size_t length) : map_(map), length_(length) {}
-  BenchRecordHeader* header() const { return static_cast<BenchRecordHeader*>(map_); }
-  BenchRecordSlot& slot(uint64_t i) const {
-    return reinterpret_cast<BenchRecordSlot*>(header() + 1)[i];
-  }
-  void* map_;
-  size_t length_;
-};
-
 struct RestartSample {
   std::vector<int64_t> latencies_ns;
   LoadResult storm;
@@ -541,27 +493,17 @@ Result<RestartSample> measureRestarts(const Options& options, const WorkDir& wor
   // Plenty of runs: vigied restarts the crasher from its first second, before the storm is up;
   // only the exits after that count, and the driver stops once it has enough of them.
   const auto runs = static_cast<uint32_t>(options.restarts * 20 + 2000);
-  auto record = RecordMap::create(dir + "/record.dat", runs);
+  auto record = RecordFile::create(dir + "/record.dat", runs, monoNs() + 600 * kNsPerSec);
   if (!record) {
     return record.error();
   }
-  const std::string config = dir + "/vigie.yaml";
-  if (Status written =
-          writeWholeFile(config, vigiedConfig(options, certs, *port, dir + "/record.dat"));
-      !written) {
-    return written.error();
-  }
-  auto vigied = Vigied::start(options.vigied, config, dir);
+  auto vigied =
+      startServing(options, dir, vigiedConfig(options, certs, *port, dir + "/record.dat"));
   if (!vigied) {
     return vigied.error();
   }
   const std::string unix_target = "unix:" + vigied->socket();
   const std::string tcp_target = fmt::format("127.0.0.1:{}", *port);
-  if (Status serving =
-          waitUntilServing(*vigied, makeChannel(unix_target, std::nullopt), options.units);
-      !serving) {
-    return serving.error();
-  }
   std::unique_ptr<HeartbeatLoad> load;
   if (storm) {
     std::vector<std::shared_ptr<grpc::Channel>> channels;

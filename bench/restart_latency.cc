@@ -34,7 +34,9 @@
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
+#include "api_bench_util.h"
 #include "record.h"
+#include "record_file.h"
 #include "vigie/result.h"
 
 extern char** environ;  // NOLINT(readability-identifier-naming): POSIX name.
@@ -44,6 +46,9 @@ namespace {
 using vigie::Error;
 using vigie::Result;
 using vigie::Status;
+using vigie::bench::besideSelf;
+using vigie::bench::loadAverage;
+using vigie::bench::RecordFile;
 
 constexpr int64_t kNsPerMs = 1'000'000;
 constexpr int64_t kNsPerSec = 1'000'000'000;
@@ -53,7 +58,6 @@ constexpr double kTargetRatio = 1.3;
 constexpr int64_t kPollNs = kNsPerMs;           // record file polling period while vigied runs.
 constexpr int64_t kStartupNs = 10 * kNsPerSec;  // vigied must start the workload within this.
 constexpr int64_t kStopGraceNs = 15 * kNsPerSec;
-constexpr uint32_t kSpareSlots = 16;  // for instances started after the last one we wait for.
 // The bound on what units' cgroups may add to the median restart (--cgroups).
 constexpr int64_t kCgroupTargetNs = kNsPerMs / 2;
 
@@ -115,110 +119,6 @@ struct Options {
     // Generous: the floor here is ~1-2 ms per restart, so this only catches a stuck run.
     return 30 * kNsPerSec + static_cast<int64_t>(restarts) * 100 * kNsPerMs;
   }
-};
-
-// The record file, mapped shared with every crasher instance (layout in record.h).
-class RecordFile {
- public:
-  static Result<RecordFile> create(const std::string& path, uint32_t runs,
-                                   int64_t idle_deadline_ns) {
-    const uint32_t slots = runs + kSpareSlots;
-    const size_t length = sizeof(BenchRecordHeader) + size_t{slots} * sizeof(BenchRecordSlot);
-    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      return Error::fromErrno("create " + path);
-    }
-    if (ftruncate(fd, static_cast<off_t>(length)) != 0) {
-      Error error = Error::fromErrno("ftruncate " + path);
-      close(fd);
-      return error;
-    }
-    void* map = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) {
-      return Error::fromErrno("mmap " + path);
-    }
-    RecordFile record(map, length);
-    // ftruncate gave zeroes: only the header needs filling.
-    record.header_->magic = BENCH_RECORD_MAGIC;
-    record.header_->version = BENCH_RECORD_VERSION;
-    record.header_->runs = runs;
-    record.header_->slots = slots;
-    record.header_->idle_deadline_ns = idle_deadline_ns;
-    return record;
-  }
-
-  RecordFile(RecordFile&& other) noexcept
-      : map_(std::exchange(other.map_, nullptr)),
-        length_(other.length_),
-        header_(other.header_),
-        slots_(other.slots_) {}
-  RecordFile(const RecordFile&) = delete;
-  RecordFile& operator=(const RecordFile&) = delete;
-  RecordFile& operator=(RecordFile&&) = delete;
-  ~RecordFile() {
-    if (map_ != nullptr) {
-      munmap(map_, length_);
-    }
-  }
-
-  uint64_t started() const {
-    return std::atomic_ref<uint64_t>(header_->counter).load(std::memory_order_acquire);
-  }
-
-  // The counter moves before the slot is written: a start counts once its timestamp is there,
-  // so that stopping the supervisor cannot cut an instance between the two.
-  bool hasStarted(uint64_t index) const {
-    return index < header_->slots && started() > index && startNs(index) != 0;
-  }
-
-  // Latencies of restarts 0..runs-1, in ns; `bad` counts pairs with missing or negative data.
-  std::vector<int64_t> latencies(size_t* bad) const {
-    std::vector<int64_t> out;
-    *bad = 0;
-    const uint64_t count = std::min<uint64_t>(started(), header_->slots);
-    for (uint64_t i = 0; i < header_->runs && i + 1 < count; ++i) {
-      const int64_t exit_ns = exitNs(i);
-      const int64_t next_start_ns = startNs(i + 1);
-      if (exit_ns <= 0 || next_start_ns <= 0 || next_start_ns < exit_ns) {
-        ++*bad;
-        continue;
-      }
-      out.push_back(next_start_ns - exit_ns);
-    }
-    return out;
-  }
-
-  std::vector<pid_t> pids() const {
-    std::vector<pid_t> out;
-    const uint64_t count = std::min<uint64_t>(started(), header_->slots);
-    for (uint64_t i = 0; i < count; ++i) {
-      const int32_t pid = std::atomic_ref<int32_t>(slots_[i].pid).load(std::memory_order_relaxed);
-      if (pid > 0) {
-        out.push_back(pid);
-      }
-    }
-    return out;
-  }
-
- private:
-  RecordFile(void* map, size_t length)
-      : map_(map),
-        length_(length),
-        header_(static_cast<BenchRecordHeader*>(map)),
-        slots_(reinterpret_cast<BenchRecordSlot*>(header_ + 1)) {}
-
-  int64_t startNs(uint64_t i) const {
-    return std::atomic_ref<int64_t>(slots_[i].start_ns).load(std::memory_order_acquire);
-  }
-  int64_t exitNs(uint64_t i) const {
-    return std::atomic_ref<int64_t>(slots_[i].exit_ns).load(std::memory_order_acquire);
-  }
-
-  void* map_;
-  size_t length_;
-  BenchRecordHeader* header_;
-  BenchRecordSlot* slots_;
 };
 
 struct Stats {
@@ -674,24 +574,6 @@ void printRow(const std::string& run, const std::string& column, const Stats& st
              toMs(stats.min_ns), toMs(stats.median_ns), toMs(stats.p99_ns), extra,
              stats.bad > 0 ? fmt::format("  ({} unusable pairs)", stats.bad) : "");
   (void)std::fflush(stdout);
-}
-
-std::string loadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string one;
-  std::string five;
-  std::string fifteen;
-  in >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
-}
-
-std::string besideSelf(const std::string& name) {
-  std::error_code error;
-  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (error) {
-    return name;
-  }
-  return (self.parent_path() / name).string();
 }
 
 Status checkExecutable(const std::string& what, const std::string& path) {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/config/process_parsers.h"
 #include "agent/config/section_parsers.h"
 
 namespace vigie::config_detail {
@@ -68,36 +69,6 @@ std::optional<Duration> readPositiveDuration(const Field& field, Diagnostics& di
     return std::nullopt;
   }
   return value;
-}
-
-bool readArgv(const Field& field, std::vector<std::string>& out, Diagnostics& diag) {
-  if (!expectList(field, diag)) {
-    return false;
-  }
-  if (field.node.size() == 0) {
-    reportAt(field, "must not be empty (expected the program and its arguments)", diag);
-    return false;
-  }
-  std::vector<std::string> argv;
-  bool ok = true;
-  size_t i = 0;
-  for (auto it = field.node.begin(); it != field.node.end(); ++it, ++i) {
-    const Field arg = field.element(*it, i);
-    std::optional<std::string> value = readString(arg, diag);
-    if (!value) {
-      ok = false;
-      continue;
-    }
-    if (i == 0 && value->empty()) {
-      reportAt(arg, "the program must not be empty", diag);
-      ok = false;
-    }
-    argv.push_back(std::move(*value));
-  }
-  if (ok) {
-    out = std::move(argv);
-  }
-  return ok;
 }
 
 // http: {port, path, host} or tcp: {port, host}.

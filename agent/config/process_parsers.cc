@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "agent/config/rlimit_table.h"
 #include "agent/os/credentials.h"
@@ -115,6 +116,36 @@ std::optional<RlimitSpec> readRlimit(const MapEntry& entry, const RlimitInfo& in
 }
 
 }  // namespace
+
+bool readArgv(const Field& field, std::vector<std::string>& out, Diagnostics& diag) {
+  if (!expectList(field, diag)) {
+    return false;
+  }
+  if (field.node.size() == 0) {
+    reportAt(field, "must not be empty (expected the program and its arguments)", diag);
+    return false;
+  }
+  std::vector<std::string> argv;
+  bool ok = true;
+  size_t i = 0;
+  for (auto it = field.node.begin(); it != field.node.end(); ++it, ++i) {
+    const Field arg = field.element(*it, i);
+    std::optional<std::string> value = readString(arg, diag);
+    if (!value) {
+      ok = false;
+      continue;
+    }
+    if (i == 0 && value->empty()) {
+      reportAt(arg, "the program must not be empty", diag);
+      ok = false;
+    }
+    argv.push_back(std::move(*value));
+  }
+  if (ok) {
+    out = std::move(argv);
+  }
+  return ok;
+}
 
 void readUser(const Field& field, std::string& user, Diagnostics& diag) {
   std::optional<std::string> name = readAccountName(field, diag);

@@ -1,5 +1,5 @@
-// Private to the config loader: the keys of a workload that shape its process (credentials,
-// umask, resource limits).
+// Private to the config loader: the keys of a workload that shape its process (command line,
+// credentials, umask, resource limits).
 #pragma once
 
 #include <string>
@@ -15,6 +15,9 @@ namespace vigie::config_detail {
 void readUser(const Field& field, std::string& user, Diagnostics& diag);
 void readGroup(const Field& field, std::string& group, Diagnostics& diag);
 void readUmask(const Field& field, uint32_t& umask, Diagnostics& diag);
+// A non-empty list of strings whose first one (the program) is not empty; `out` is left as it
+// was unless every element is valid.
+bool readArgv(const Field& field, std::vector<std::string>& out, Diagnostics& diag);
 // A map from limit name to a value or to {soft, hard}; the limits are appended in file order.
 void readRlimits(const Field& field, std::vector<RlimitSpec>& rlimits, Diagnostics& diag);
 

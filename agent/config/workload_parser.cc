@@ -69,35 +69,6 @@ std::optional<std::string> readName(const Field& field, Diagnostics& diag) {
   return name;
 }
 
-void readExec(const Field& field, WorkloadSpec& spec, Diagnostics& diag) {
-  if (!expectList(field, diag)) {
-    return;
-  }
-  if (field.node.size() == 0) {
-    reportAt(field, "must not be empty (expected the program and its arguments)", diag);
-    return;
-  }
-  std::vector<std::string> argv;
-  bool ok = true;
-  size_t i = 0;
-  for (auto it = field.node.begin(); it != field.node.end(); ++it, ++i) {
-    const Field arg = field.element(*it, i);
-    std::optional<std::string> value = readString(arg, diag);
-    if (!value) {
-      ok = false;
-      continue;
-    }
-    if (i == 0 && value->empty()) {
-      reportAt(arg, "the program must not be empty", diag);
-      ok = false;
-    }
-    argv.push_back(std::move(*value));
-  }
-  if (ok) {
-    spec.exec = std::move(argv);
-  }
-}
-
 void readEnv(const Field& field, WorkloadSpec& spec, Diagnostics& diag) {
   // "env:" with every variable commented out is empty, not a mistake.
   if (isAbsent(field) || !expectMap(field, diag)) {
@@ -179,7 +150,7 @@ ParsedWorkload parseWorkload(const Field& field, Diagnostics& diag) {
                          context, diag);
 
   if (const MapEntry* exec = view.find("exec")) {
-    readExec(exec->field(path), spec, diag);
+    readArgv(exec->field(path), spec.exec, diag);
   } else {
     diag.report(field.mark, "missing required key \"exec\"");
   }

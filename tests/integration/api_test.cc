@@ -16,27 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/api_calls.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/text_checks.h"
 #include "vigie/v1/agent.grpc.pb.h"
 
 namespace vigie::testing {
 namespace {
-
-using std::chrono::system_clock;
-
-// A call's deadline: generous, so that a loaded machine is slow rather than failing.
-constexpr auto kCallDeadline = std::chrono::seconds(30);
-
-std::unique_ptr<grpc::ClientContext> callContext(Duration deadline = kCallDeadline) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(system_clock::now() +
-                        std::chrono::duration_cast<system_clock::duration>(deadline));
-  return context;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 // vigied with the standard command line, logging to stderr, and a client on its socket.
 class Agent {
@@ -58,15 +44,7 @@ class Agent {
     return {.args = args};
   }
 
-  std::optional<v1::Unit> unit(const std::string& name) {
-    v1::GetUnitRequest request;
-    request.set_name(name);
-    v1::GetUnitResponse response;
-    if (!stub->GetUnit(callContext().get(), request, &response).ok()) {
-      return std::nullopt;
-    }
-    return response.unit();
-  }
+  std::optional<v1::Unit> unit(const std::string& name) { return getUnit(*stub, name); }
 
   bool running(const std::string& name) {
     const auto found = unit(name);

@@ -27,6 +27,7 @@
 #include "agent/api/transport/api_server.h"
 #include "agent/os/unique_fd.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/tls_setup.h"
 #include "vigie/config.h"
 #include "vigie/v1/agent.grpc.pb.h"
 
@@ -284,17 +285,7 @@ leaf poller clients-ca /CN=poller-7 \
   "$(printf 'subjectAltName=URI:spiffe://fleet/poller\nextendedKeyUsage=clientAuth')"
 leaf impostor rogue-ca /CN=sre-oncall "$client"
 )sh";
-    const std::string log = dir_.file("openssl.log");
-    const std::string command = "(" + script + ") >" + log + " 2>&1";
-    const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-    pid_t pid = 0;
-    REQUIRE(::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) ==
-            0);
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    REQUIRE_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0),
-                    "openssl failed (is it installed? scripts/init.sh installs it):\n"
-                        << readFile(log));
+    runCertificateScript(script, dir_.file("openssl.log"));
   }
 
   std::string path(const std::string& name) const { return dir_.file(name); }

@@ -26,7 +26,9 @@
 #include "agent/cgroup/layout.h"
 #include "agent/event/event_loop.h"
 #include "agent/os/linux_spawner.h"
+#include "tests/integration/api_calls.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/text_checks.h"
 #include "vigie/v1/agent.grpc.pb.h"
 
 namespace vigie::testing {
@@ -36,10 +38,6 @@ constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
 
 std::string workloadPath() {
   return std::string(VIGIE_HELPERS_DIR) + "/cgroup_workload";
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 bool isDirectory(const std::string& path) {
@@ -136,12 +134,6 @@ class CgroupGuard {
   std::string parent_;
 };
 
-std::unique_ptr<grpc::ClientContext> callContext() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  return context;
-}
-
 // vigied with cgroups on under a parent of the test's own, and a gRPC client.
 class CgroupAgent {
  public:
@@ -172,15 +164,7 @@ class CgroupAgent {
     return {.args = args};
   }
 
-  std::optional<v1::Unit> unit(const std::string& name) {
-    v1::GetUnitRequest request;
-    request.set_name(name);
-    v1::GetUnitResponse response;
-    if (!stub_->GetUnit(callContext().get(), request, &response).ok()) {
-      return std::nullopt;
-    }
-    return response.unit();
-  }
+  std::optional<v1::Unit> unit(const std::string& name) { return getUnit(*stub_, name); }
   std::optional<v1::NodeInfo> node() {
     v1::GetNodeResponse response;
     if (!stub_->GetNode(callContext().get(), {}, &response).ok()) {

@@ -19,15 +19,12 @@
 #include "agent/os/pidfd.h"
 #include "agent/os/unique_fd.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/text_checks.h"
 
 namespace vigie::testing {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 bool hasPrefix(const std::vector<std::string>& lines, const std::string& prefix) {
   return std::any_of(lines.begin(), lines.end(),

@@ -20,22 +20,10 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/text_checks.h"
 
 namespace vigie::testing {
 namespace {
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-size_t countOf(const std::string& haystack, const std::string& needle) {
-  size_t count = 0;
-  for (size_t at = haystack.find(needle); at != std::string::npos;
-       at = haystack.find(needle, at + needle.size())) {
-    ++count;
-  }
-  return count;
-}
 
 // The standard black-box command line, logging to stderr whatever the host runs.
 DaemonProcess::Options daemonOptions(const TempDir& dir, const std::string& config) {

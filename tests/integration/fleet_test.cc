@@ -23,9 +23,10 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/cli_process.h"
 #include "tests/integration/harness.h"
-
-extern char** environ;
+#include "tests/integration/text_checks.h"
+#include "tests/integration/tls_setup.h"
 
 namespace vigie::testing {
 namespace {
@@ -33,109 +34,9 @@ namespace {
 // ASan makes both binaries slower; the deadline only bounds a hang.
 constexpr Duration kFleetTimeout = 60s;
 
-std::string vigiectlPath() {
-  return std::string(VIGIE_BIN_DIR) + "/vigiectl";
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-// `vigiectl ARGS...` as a child, stdout and stderr into files under `dir`; killed and reaped on
-// destruction if still running.
-class Fleet {
- public:
-  Fleet(const TempDir& dir, const std::vector<std::string>& args) {
-    static int serial = 0;
-    const std::string stem = dir.file("fleet" + std::to_string(serial++));
-    out_path_ = stem + ".stdout";
-    err_path_ = stem + ".stderr";
-    command_ = "vigiectl";
-    std::vector<std::string> argv_strings = {vigiectlPath()};
-    for (const auto& arg : args) {
-      argv_strings.push_back(arg);
-      command_ += " " + arg;
-    }
-    std::vector<char*> argv;
-    for (auto& s : argv_strings) {
-      argv.push_back(s.data());
-    }
-    argv.push_back(nullptr);
-    const int out_fd = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    const int err_fd = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    REQUIRE((out_fd >= 0 && err_fd >= 0));
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-      if (::getppid() != parent) {
-        ::_exit(126);
-      }
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::dup2(out_fd, 1);
-      ::dup2(err_fd, 2);
-      ::execve(argv[0], argv.data(), environ);
-      ::_exit(127);
-    }
-    ::close(out_fd);
-    ::close(err_fd);
-    REQUIRE_MESSAGE(pid > 0, "fork: " << std::strerror(errno));
-    pid_ = pid;
-    registerForCrashCleanup(pid_);
-  }
-  ~Fleet() {
-    if (!reaped_) {
-      ::kill(pid_, SIGKILL);
-      while (::waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
-      }
-    }
-  }
-  Fleet(const Fleet&) = delete;
-  Fleet& operator=(const Fleet&) = delete;
-
-  bool waitExit(Duration timeout = kFleetTimeout) {
-    return pollUntil(
-        [this] {
-          if (!reaped_ && ::waitpid(pid_, &status_, WNOHANG) == pid_) {
-            reaped_ = true;
-          }
-          return reaped_;
-        },
-        timeout);
-  }
-  int exitCode() const { return reaped_ && WIFEXITED(status_) ? WEXITSTATUS(status_) : -1; }
-  std::string out() const { return readFile(out_path_); }
-  std::string err() const { return readFile(err_path_); }
-  const std::string& command() const { return command_; }
-
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  int status_ = 0;
-  std::string out_path_;
-  std::string err_path_;
-  std::string command_;
-};
-
-struct FleetResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  std::string command;
-};
-
-std::ostream& operator<<(std::ostream& stream, const FleetResult& result) {
-  return stream << result.command << " -> exit " << result.exit_code << "\n--- stdout\n"
-                << result.out << "--- stderr\n"
-                << result.err;
-}
-
-FleetResult runFleet(const TempDir& dir, const std::vector<std::string>& args) {
-  Fleet fleet(dir, args);
-  REQUIRE_MESSAGE(fleet.waitExit(), fleet.command() << " did not finish");
-  return {fleet.exitCode(), fleet.out(), fleet.err(), fleet.command()};
+// vigiectl fleet to its end: polling several agents may take longer than one call.
+CliResult runFleet(const TempDir& dir, const std::vector<std::string>& args) {
+  return runCli(dir, args, {}, kFleetTimeout);
 }
 
 google::protobuf::Struct parseJson(const std::string& json) {
@@ -206,7 +107,7 @@ std::unique_ptr<DaemonProcess> startAgent(const TempDir& dir, const std::string&
 
 // Until `vigiectl fleet --once` on `targets` exits 0 (every node answers).
 void waitUntilAllUp(const TempDir& dir, const std::string& targets) {
-  FleetResult last;
+  CliResult last;
   const bool up = pollUntil([&] {
     last = runFleet(dir, {"fleet", "--targets", targets, "--once", "--timeout", "10s"});
     return last.exit_code == 0;
@@ -231,7 +132,7 @@ TEST_CASE("vigiectl fleet: --once marks the unreachable node down and exits 1, -
   waitUntilAllUp(dir, live);
 
   // The crash loop is backing off most of the time: wait for a poll that sees it failing.
-  FleetResult result;
+  CliResult result;
   const bool seen_failing = pollUntil([&] {
     result = runFleet(dir, {"fleet", "--targets", targets, "--once", "--timeout", "10s"});
     return contains(result.out, "failing: crashy");
@@ -254,7 +155,7 @@ TEST_CASE("vigiectl fleet: --once marks the unreachable node down and exits 1, -
   CHECK(contains(rows[3], "unix:" + ghost_socket + ": cannot reach the agent"));
   CHECK(contains(rows[4], "3 nodes: 2 up, 1 down; 3 units, 1 failing"));
 
-  const FleetResult json =
+  const CliResult json =
       runFleet(dir, {"fleet", "--targets", targets, "--once", "--timeout", "10s", "-o", "json"});
   INFO(json);
   CHECK(json.exit_code == 1);
@@ -295,35 +196,35 @@ TEST_CASE("vigiectl fleet: exit 0 when every node is up, 3 when none is, 2 on a 
   writeFile(live, "unix:" + alpha_dir.file("vigie.sock") + " alpha\n");
   waitUntilAllUp(dir, live);
 
-  const FleetResult all_up = runFleet(dir, {"fleet", "--targets", live, "--once"});
+  const CliResult all_up = runFleet(dir, {"fleet", "--targets", live, "--once"});
   CHECK_MESSAGE(all_up.exit_code == 0, all_up);
   CHECK_MESSAGE(contains(all_up.out, "1 node: 1 up, 0 down"), all_up);
 
   const std::string dead = dir.file("dead.txt");
   writeFile(dead, "unix:" + dir.file("a.sock") + "\nunix:" + dir.file("b.sock") + "\n");
-  const FleetResult none = runFleet(dir, {"fleet", "--targets", dead, "--once"});
+  const CliResult none = runFleet(dir, {"fleet", "--targets", dead, "--once"});
   CHECK_MESSAGE(none.exit_code == 3, none);
   CHECK_MESSAGE(contains(none.out, "2 nodes: 0 up, 2 down"), none);
 
   const std::string bad = dir.file("bad.txt");
   writeFile(bad, "unix:" + alpha_dir.file("vigie.sock") + "\nno-port-here\n");
-  const FleetResult usage = runFleet(dir, {"fleet", "--targets", bad, "--once"});
+  const CliResult usage = runFleet(dir, {"fleet", "--targets", bad, "--once"});
   CHECK_MESSAGE(usage.exit_code == 2, usage);
   CHECK_MESSAGE(contains(usage.err, bad + ":2: "), usage);
   CHECK(usage.out.empty());
 
-  const FleetResult missing = runFleet(dir, {"fleet", "--targets", dir.file("none.txt")});
+  const CliResult missing = runFleet(dir, {"fleet", "--targets", dir.file("none.txt")});
   CHECK_MESSAGE(missing.exit_code == 2, missing);
   CHECK_MESSAGE(contains(missing.err, "cannot read targets file"), missing);
 
-  const FleetResult tcp_without_tls = runFleet(dir, {"fleet", "--targets", live, "--once"});
+  const CliResult tcp_without_tls = runFleet(dir, {"fleet", "--targets", live, "--once"});
   CHECK(tcp_without_tls.exit_code == 0);  // unix targets need no TLS flag
   writeFile(bad, "127.0.0.1:7443\n");
-  const FleetResult needs_tls = runFleet(dir, {"fleet", "--targets", bad, "--once"});
+  const CliResult needs_tls = runFleet(dir, {"fleet", "--targets", bad, "--once"});
   CHECK_MESSAGE(needs_tls.exit_code == 2, needs_tls);
   CHECK_MESSAGE(contains(needs_tls.err, "--tls-cert"), needs_tls);
 
-  const FleetResult bad_timeout =
+  const CliResult bad_timeout =
       runFleet(dir, {"fleet", "--targets", live, "--interval", "1s", "--timeout", "2s"});
   CHECK_MESSAGE(bad_timeout.exit_code == 2, bad_timeout);
   CHECK_MESSAGE(contains(bad_timeout.err, "shorter than --interval"), bad_timeout);
@@ -344,8 +245,8 @@ TEST_CASE(
   waitUntilAllUp(dir, targets);
 
   // One JSON line per round, until killed.
-  Fleet fleet(dir, {"fleet", "--targets", targets, "--interval", "300ms", "--down-after", "3", "-o",
-                    "json"});
+  CliProcess fleet(dir, {"fleet", "--targets", targets, "--interval", "300ms", "--down-after", "3",
+                         "-o", "json"});
   auto rounds = [&] {
     std::vector<google::protobuf::Struct> parsed;
     for (const std::string& line : lines(fleet.out())) {
@@ -439,15 +340,7 @@ leaf server /CN=localhost \
 leaf poller /CN=fleet-poller 'extendedKeyUsage=clientAuth'
 leaf stranger /CN=stranger 'extendedKeyUsage=clientAuth'
 )sh";
-    const std::string log = dir_.file("openssl.log");
-    const std::string command = "(" + script + ") >" + log + " 2>&1";
-    const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-    pid_t pid = 0;
-    REQUIRE(::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) ==
-            0);
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    REQUIRE_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0), readFile(log));
+    runCertificateScript(script, dir_.file("openssl.log"));
   }
   std::string path(const std::string& name) const { return dir_.file(name); }
 
@@ -455,25 +348,11 @@ leaf stranger /CN=stranger 'extendedKeyUsage=clientAuth'
   TempDir dir_;
 };
 
-// A port nobody listens on right now, for the agent's TCP listener.
-int freePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 TEST_CASE("vigiectl fleet: a host:port agent is polled over TCP+mTLS with --tls-cert/key/ca") {
   TempDir dir;
   TempDir agent_dir;
   Certificates certs;
-  const int port = freePort();
+  const int port = freeTcpPort();
   const std::string api = "api:\n  tcp:\n    listen: 127.0.0.1:" + std::to_string(port) +
                           "\n    cert: " + certs.path("server.crt") +
                           "\n    key: " + certs.path("server.key") +
@@ -488,7 +367,7 @@ TEST_CASE("vigiectl fleet: a host:port agent is polled over TCP+mTLS with --tls-
   std::vector<std::string> args = {"fleet",     "--targets", targets, "--once",
                                    "--timeout", "10s",       "-o",    "json"};
   args.insert(args.end(), tls.begin(), tls.end());
-  FleetResult result;
+  CliResult result;
   const bool up = pollUntil([&] {
     result = runFleet(dir, args);
     return result.exit_code == 0;
@@ -506,7 +385,7 @@ TEST_CASE("vigiectl fleet: a host:port agent is polled over TCP+mTLS with --tls-
                                              "--tls-cert", certs.path("stranger.crt"),
                                              "--tls-key",  certs.path("stranger.key"),
                                              "--tls-ca",   certs.path("ca.crt")};
-  const FleetResult refused = runFleet(dir, stranger);
+  const CliResult refused = runFleet(dir, stranger);
   INFO(refused);
   CHECK(refused.exit_code == 3);
   CHECK(contains(refused.out, " down "));

@@ -20,13 +20,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/api_calls.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/tls_setup.h"
 #include "vigie/v1/agent.grpc.pb.h"
 
 namespace vigie::testing {
 namespace {
-
-using std::chrono::system_clock;
 
 std::string healthHelper() {
   return std::string(VIGIE_HELPERS_DIR) + "/health_workload";
@@ -38,25 +38,6 @@ std::string execLine(const std::vector<std::string>& args) {
     out += ", \"" + arg + "\"";
   }
   return out + "]\n";
-}
-
-// A port on 127.0.0.1 that nothing listens on right now (the kernel's pick, released).
-uint16_t freePort() {
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  REQUIRE(fd.valid());
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-  socklen_t length = sizeof(address);
-  REQUIRE(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length) == 0);
-  return ntohs(address.sin_port);
-}
-
-std::unique_ptr<grpc::ClientContext> callContext() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(system_clock::now() + std::chrono::seconds(30));
-  return context;
 }
 
 // vigied on `config`, and a gRPC client on its socket.
@@ -83,15 +64,7 @@ class Agent {
     return stub_->GetNode(callContext().get(), {}, &node).ok();
   }
 
-  std::optional<v1::Unit> unit(const std::string& name) {
-    v1::GetUnitRequest request;
-    request.set_name(name);
-    v1::GetUnitResponse response;
-    if (!stub_->GetUnit(callContext().get(), request, &response).ok()) {
-      return std::nullopt;
-    }
-    return response.unit();
-  }
+  std::optional<v1::Unit> unit(const std::string& name) { return getUnit(*stub_, name); }
 
   // The instance `id` of `name`, as GetUnit has it now.
   std::optional<v1::Instance> instance(const std::string& name, uint64_t id) {
@@ -138,7 +111,7 @@ bool ended(const std::optional<v1::Instance>& instance) {
 
 TEST_CASE("health: an HTTP server that starts failing is restarted with reason liveness") {
   TempDir dir;
-  const uint16_t port = freePort();
+  const uint16_t port = freeTcpPort();
   const std::string flag = dir.file("fail");
   const std::string config = dir.file("vigie.yaml");
   writeFile(config, "workloads:\n  - name: web\n" + execLine({"http", std::to_string(port), flag}) +
@@ -193,7 +166,7 @@ TEST_CASE("health: an HTTP server that starts failing is restarted with reason l
 
 TEST_CASE("health: a TCP port that closes gets its unit restarted with reason liveness") {
   TempDir dir;
-  const uint16_t port = freePort();
+  const uint16_t port = freeTcpPort();
   const std::string flag = dir.file("close");
   const std::string config = dir.file("vigie.yaml");
   writeFile(config, "workloads:\n  - name: db\n" + execLine({"tcp", std::to_string(port), flag}) +

@@ -12,15 +12,12 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/text_checks.h"
 
 namespace vigie::testing {
 namespace {
 
 using Kind = ObservedEvent::Kind;
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 bool hasPrefix(const std::vector<std::string>& lines, const std::string& prefix) {
   return std::any_of(lines.begin(), lines.end(),

@@ -23,181 +23,14 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/cli_process.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/text_checks.h"
+#include "tests/integration/tls_setup.h"
 #include "vigie/v1/agent.pb.h"
-
-extern char** environ;
 
 namespace vigie::testing {
 namespace {
-
-// ASan makes both binaries slower; the deadline only bounds a hang.
-constexpr Duration kCliTimeout = 30s;
-
-std::string vigiectlPath() {
-  return std::string(VIGIE_BIN_DIR) + "/vigiectl";
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-size_t countOf(const std::string& haystack, const std::string& needle) {
-  size_t count = 0;
-  for (size_t at = haystack.find(needle); at != std::string::npos;
-       at = haystack.find(needle, at + needle.size())) {
-    ++count;
-  }
-  return count;
-}
-
-struct CliOptions {
-  std::vector<std::pair<std::string, std::string>> env = {};
-  bool as_nobody = false;  // setpriv to uid/gid 65534 with no supplementary groups
-};
-
-// build/bin/vigiectl as a child, stdout and stderr into files under `dir`. Killed and reaped on
-// destruction if still running (the -f commands never end by themselves).
-class CliProcess {
- public:
-  CliProcess(const TempDir& dir, std::vector<std::string> args, const CliOptions& options = {}) {
-    static int serial = 0;
-    const std::string stem = dir.file("vigiectl" + std::to_string(serial++));
-    out_path_ = stem + ".stdout";
-    err_path_ = stem + ".stderr";
-
-    std::vector<std::string> argv_strings;
-    if (options.as_nobody) {
-      argv_strings = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
-    }
-    argv_strings.push_back(vigiectlPath());
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    description_ = "vigiectl";
-    for (const auto& arg : args) {
-      description_ += " " + arg;
-    }
-    std::vector<std::string> env_strings;
-    for (char** entry = environ; *entry != nullptr; ++entry) {
-      const std::string text(*entry);
-      // The tests choose the socket on the command line, unless they test the variable.
-      if (text.rfind("VIGIE_SOCKET=", 0) != 0) {
-        env_strings.push_back(text);
-      }
-    }
-    for (const auto& [name, value] : options.env) {
-      env_strings.push_back(name + "=" + value);
-    }
-    std::vector<char*> argv;
-    for (auto& s : argv_strings) {
-      argv.push_back(s.data());
-    }
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    for (auto& s : env_strings) {
-      envp.push_back(s.data());
-    }
-    envp.push_back(nullptr);
-
-    const int out_fd = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    const int err_fd = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    REQUIRE((out_fd >= 0 && err_fd >= 0 && null_fd >= 0));
-    // nobody must be able to write its output files too.
-    ::fchmod(out_fd, 0666);
-    ::fchmod(err_fd, 0666);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-      if (::getppid() != parent) {
-        ::_exit(126);
-      }
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::dup2(null_fd, 0);
-      ::dup2(out_fd, 1);
-      ::dup2(err_fd, 2);
-      ::execve(argv[0], argv.data(), envp.data());
-      ::_exit(127);
-    }
-    ::close(out_fd);
-    ::close(err_fd);
-    ::close(null_fd);
-    REQUIRE_MESSAGE(pid > 0, "fork: " << std::strerror(errno));
-    pid_ = pid;
-    registerForCrashCleanup(pid_);
-  }
-
-  ~CliProcess() { kill(); }
-  CliProcess(const CliProcess&) = delete;
-  CliProcess& operator=(const CliProcess&) = delete;
-
-  void kill() {
-    if (!reaped_) {
-      ::kill(pid_, SIGKILL);
-      while (::waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
-      }
-      reaped_ = true;
-    }
-  }
-
-  bool waitExit(Duration timeout = kCliTimeout) {
-    return pollUntil(
-        [this] {
-          if (!reaped_ && ::waitpid(pid_, &status_, WNOHANG) == pid_) {
-            reaped_ = true;
-          }
-          return reaped_;
-        },
-        timeout);
-  }
-
-  bool running() {
-    if (!reaped_ && ::waitpid(pid_, &status_, WNOHANG) == pid_) {
-      reaped_ = true;
-    }
-    return !reaped_;
-  }
-
-  int exitCode() const { return reaped_ && WIFEXITED(status_) ? WEXITSTATUS(status_) : -1; }
-  std::string out() const { return readFile(out_path_); }
-  std::string err() const { return readFile(err_path_); }
-  const std::string& description() const { return description_; }
-
-  bool waitForOutput(const std::function<bool(const std::string&)>& pred,
-                     Duration timeout = kWaitTimeout) {
-    return pollUntil([&] { return pred(out()); }, timeout);
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  int status_ = 0;
-  std::string out_path_;
-  std::string err_path_;
-  std::string description_;
-};
-
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  std::string command;
-};
-
-std::ostream& operator<<(std::ostream& stream, const CliResult& result) {
-  return stream << result.command << " -> exit " << result.exit_code << "\n--- stdout\n"
-                << result.out << "--- stderr\n"
-                << result.err;
-}
-
-CliResult runCli(const TempDir& dir, const std::vector<std::string>& args,
-                 const CliOptions& options = {}) {
-  CliProcess process(dir, args, options);
-  REQUIRE_MESSAGE(process.waitExit(), process.description() << " did not finish");
-  return {process.exitCode(), process.out(), process.err(), process.description()};
-}
 
 template <class Message>
 Message parseJson(const std::string& json) {
@@ -226,20 +59,6 @@ std::string standardConfig() {
          "      limit: {burst: 0}\n";
 }
 
-// A TCP port nothing listens on right now, for the agent's TLS listener.
-int freePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  struct sockaddr_in address {};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  REQUIRE(::bind(fd, reinterpret_cast<struct sockaddr*>(&address), sizeof(address)) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<struct sockaddr*>(&address), &length) == 0);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 // One CA that signs the agent's certificate (for 127.0.0.1) and two clients: "sre" (admin) and
 // "poller" (read); plus "stranger", self-signed, whom the agent does not trust.
 struct Certificates {
@@ -265,10 +84,7 @@ struct Certificates {
         "done\n"
         "openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
         "-keyout stranger.key -out stranger.crt -subj /CN=stranger -days 2\n";
-    writeFile(dir.file("certs.sh"), script);
-    const std::string command =
-        "sh " + dir.file("certs.sh") + " >" + dir.file("certs.log") + " 2>&1";
-    REQUIRE_MESSAGE(std::system(command.c_str()) == 0, readFile(dir.file("certs.log")));
+    runCertificateScript(script, dir.file("certs.log"));
   }
   // --server ADDRESS --tls-ca ca.crt --tls-cert WHO.crt --tls-key WHO.key
   std::vector<std::string> flags(const std::string& address, const std::string& who) const {
@@ -758,7 +574,7 @@ TEST_CASE("vigiectl: a user outside the socket's group is refused with exit 3") 
 TEST_CASE("vigiectl: a remote agent over TCP with mTLS, and what each client may do") {
   TempDir dir;
   const Certificates certificates(dir);
-  const int port = freePort();
+  const int port = freeTcpPort();
   Agent agent(dir, certificates.apiSection(port) + standardConfig());
   const std::string address = "127.0.0.1:" + std::to_string(port);
   auto remote = [&](const std::string& who, std::vector<std::string> args) {

@@ -5,30 +5,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/fakes/config_strings.h"
 #include "tests/fakes/temp_dir.h"
 #include "vigie/config.h"
 
 namespace vigie {
 namespace {
 
-const char* const kFile = "vigie.yaml";
-
-AgentConfig configOf(const std::string& yaml) {
-  ConfigLoadResult result = loadConfigString(yaml, kFile);
-  for (const ConfigError& error : result.errors) {
-    FAIL_CHECK(error.format());
-  }
-  REQUIRE(result.ok());
-  return result.config;
-}
-
-std::vector<std::string> errorsOf(const std::string& yaml) {
-  std::vector<std::string> out;
-  for (const ConfigError& error : loadConfigString(yaml, kFile).errors) {
-    out.push_back(error.format());
-  }
-  return out;
-}
+using testing::configOf;
+using testing::errorsOf;
 
 std::string withResources(const std::string& lines) {
   return "workloads:\n"

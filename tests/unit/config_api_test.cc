@@ -6,38 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "tests/fakes/config_strings.h"
 #include "tests/fakes/temp_dir.h"
 #include "vigie/config.h"
 
 namespace vigie {
 namespace {
 
-const char* const kFile = "vigie.yaml";
-
-std::vector<std::string> errorsOf(const std::string& yaml) {
-  ConfigLoadResult result = loadConfigString(yaml, kFile);
-  std::vector<std::string> formatted;
-  for (const ConfigError& error : result.errors) {
-    formatted.push_back(error.format());
-  }
-  CHECK(result.ok() == formatted.empty());
-  return formatted;
-}
-
-AgentConfig configOf(const std::string& yaml) {
-  ConfigLoadResult result = loadConfigString(yaml, kFile);
-  for (const ConfigError& error : result.errors) {
-    FAIL_CHECK(error.format());
-  }
-  REQUIRE(result.ok());
-  return result.config;
-}
-
-std::string errorOf(const std::string& yaml) {
-  const std::vector<std::string> errors = errorsOf(yaml);
-  REQUIRE_MESSAGE(errors.size() == 1, doctest::toString(errors.size()));
-  return errors[0];
-}
+using testing::configOf;
+using testing::errorOf;
+using testing::errorsOf;
 
 std::string joined(const std::vector<std::string>& lines) {
   std::string out;

@@ -12,53 +12,17 @@
 #include <utility>
 #include <vector>
 
+#include "tests/fakes/config_strings.h"
 #include "tests/fakes/temp_dir.h"
 #include "vigie/config.h"
-
-// Lets failed checks on lists of errors print the errors.
-template <>
-struct doctest::StringMaker<std::vector<std::string>> {
-  static doctest::String convert(const std::vector<std::string>& lines) {
-    std::string out = "{";
-    for (const std::string& line : lines) {
-      out += "\n  " + line;
-    }
-    out += "\n}";
-    return out.c_str();
-  }
-};
 
 namespace vigie {
 namespace {
 
-const char* const kFile = "vigie.yaml";
-
-std::vector<std::string> errorsOf(const std::string& yaml) {
-  ConfigLoadResult result = loadConfigString(yaml, kFile);
-  std::vector<std::string> formatted;
-  for (const ConfigError& error : result.errors) {
-    formatted.push_back(error.format());
-  }
-  CHECK(result.ok() == formatted.empty());
-  return formatted;
-}
-
-// Loads a config that must be valid.
-AgentConfig configOf(const std::string& yaml) {
-  ConfigLoadResult result = loadConfigString(yaml, kFile);
-  for (const ConfigError& error : result.errors) {
-    FAIL_CHECK(error.format());
-  }
-  REQUIRE(result.ok());
-  return result.config;
-}
-
-// The only error of a config, formatted.
-std::string errorOf(const std::string& yaml) {
-  const std::vector<std::string> errors = errorsOf(yaml);
-  REQUIRE_MESSAGE(errors.size() == 1, doctest::toString(errors));
-  return errors[0];
-}
+using testing::configOf;
+using testing::errorOf;
+using testing::errorsOf;
+using testing::kConfigFile;
 
 // A workload with one extra line under it, for checking one key at a time. The extra lines
 // start at line 4, column 5.
@@ -83,7 +47,7 @@ TEST_CASE("a minimal workload gets every default") {
   - name: web
     exec: [/usr/bin/web, --port, "8080"]
 )");
-  CHECK(config.path == kFile);
+  CHECK(config.path == kConfigFile);
   REQUIRE(config.workloads.size() == 1);
   const WorkloadSpec& web = config.workloads[0];
   CHECK(web.name == "web");
@@ -101,7 +65,7 @@ TEST_CASE("a minimal workload gets every default") {
   CHECK(web.stop.timeout == 10s);
   CHECK(web.output.tail == 64 * 1024);
   CHECK(web.history == 5);
-  CHECK(web.location.file == kFile);
+  CHECK(web.location.file == kConfigFile);
   CHECK(web.location.line == 2);
   CHECK(web.location.column == 5);
 }
@@ -427,7 +391,7 @@ TEST_CASE("duplicate keys are reported at every level") {
   SUBCASE("the first value is kept") {
     // Loading with an error still fills what it can; the first of two keys is what counts.
     ConfigLoadResult result =
-        loadConfigString(workloadWith("    history: 7\n    history: 9\n"), kFile);
+        loadConfigString(workloadWith("    history: 7\n    history: 9\n"), kConfigFile);
     REQUIRE(result.errors.size() == 1);
     CHECK(result.config.workloads[0].history == 7);
   }
@@ -601,7 +565,7 @@ TEST_CASE("config: rlimits map limit names to a value or to soft and hard") {
   CHECK(limits[0].resource == RLIMIT_NOFILE);
   CHECK(limits[0].soft == 4096);
   CHECK(limits[0].hard == 4096);
-  CHECK(limits[0].location.file == kFile);
+  CHECK(limits[0].location.file == kConfigFile);
   CHECK(limits[0].location.line == 5);
   CHECK(limits[0].location.column == 7);
   CHECK(limits[1].resource == RLIMIT_CORE);
@@ -691,7 +655,7 @@ TEST_CASE("config: rlimits errors") {
         "vigie.yaml:4:14: workloads[0].rlimits: expected a map");
   // Only valid limits are kept.
   ConfigLoadResult partial =
-      loadConfigString(workloadWith("    rlimits: {core: 0, nofile: x, nproc: 9}\n"), kFile);
+      loadConfigString(workloadWith("    rlimits: {core: 0, nofile: x, nproc: 9}\n"), kConfigFile);
   REQUIRE(partial.errors.size() == 1);
   REQUIRE(partial.config.workloads[0].rlimits.size() == 2);
   CHECK(partial.config.workloads[0].rlimits[1].resource == RLIMIT_NPROC);

@@ -8,33 +8,17 @@
 #include <vector>
 
 #include "agent/supervisor/spawn_spec.h"
+#include "tests/fakes/config_strings.h"
 #include "vigie/config.h"
 
 namespace vigie {
 namespace {
 
-const char* const kFile = "vigie.yaml";
-
-std::vector<std::string> crashErrors(const std::string& yaml) {
-  ConfigLoadResult result = loadConfigString(yaml, kFile);
-  std::vector<std::string> formatted;
-  for (const ConfigError& error : result.errors) {
-    formatted.push_back(error.format());
-  }
-  return formatted;
-}
-
-AgentConfig crashConfig(const std::string& yaml) {
-  ConfigLoadResult result = loadConfigString(yaml, kFile);
-  for (const ConfigError& error : result.errors) {
-    FAIL_CHECK(error.format());
-  }
-  REQUIRE(result.ok());
-  return result.config;
-}
+using testing::configOf;
+using testing::errorsOf;
 
 TEST_CASE("crash config: defaults without a crash section") {
-  const AgentConfig config = crashConfig("workloads: []\n");
+  const AgentConfig config = configOf("workloads: []\n");
   CHECK(config.crash.core_pattern == CrashSpec::CorePattern::kInstall);
   CHECK(config.crash.helper == "/usr/libexec/vigie/vigie-coredump");
   CHECK(config.crash.helper_config == "/run/vigie/coredump.json");
@@ -45,7 +29,7 @@ TEST_CASE("crash config: defaults without a crash section") {
 }
 
 TEST_CASE("crash config: every key of the section") {
-  const AgentConfig config = crashConfig(
+  const AgentConfig config = configOf(
       "workloads: []\n"
       "crash:\n"
       "  core_pattern: leave\n"
@@ -87,24 +71,24 @@ TEST_CASE("crash config: every key of the section") {
 }
 
 TEST_CASE("crash config: errors point at the value") {
-  CHECK(crashErrors("crash:\n  core_pattern: replace\n") ==
+  CHECK(errorsOf("crash:\n  core_pattern: replace\n") ==
         std::vector<std::string>{
             "vigie.yaml:2:17: crash.core_pattern: \"replace\" is not install or leave"});
-  CHECK(crashErrors("crash:\n  helper: vigie-coredump\n") ==
+  CHECK(errorsOf("crash:\n  helper: vigie-coredump\n") ==
         std::vector<std::string>{
             "vigie.yaml:2:11: crash.helper: \"vigie-coredump\" is not an absolute path"});
-  const auto percent = crashErrors("crash:\n  retention: {max_use: 150%}\n");
+  const auto percent = errorsOf("crash:\n  retention: {max_use: 150%}\n");
   REQUIRE(percent.size() == 1);
   CHECK(percent[0] ==
         "vigie.yaml:2:24: crash.retention.max_use: \"150%\" is not a percentage from 1% to 100%");
-  const auto unknown = crashErrors("crash:\n  core_patern: leave\n");
+  const auto unknown = errorsOf("crash:\n  core_patern: leave\n");
   REQUIRE(unknown.size() == 1);
   CHECK(unknown[0].rfind("vigie.yaml:2:3: ", 0) == 0);
   CHECK(unknown[0].find("core_pattern") != std::string::npos);
 }
 
 TEST_CASE("crash config: core: per workload, applied as RLIMIT_CORE") {
-  const AgentConfig config = crashConfig(
+  const AgentConfig config = configOf(
       "workloads:\n"
       "  - {name: a, exec: [/bin/true]}\n"
       "  - {name: b, exec: [/bin/true], core: false}\n"

@@ -5,30 +5,20 @@
 #include <string>
 #include <vector>
 
+#include "tests/fakes/config_strings.h"
 #include "vigie/config.h"
 
 namespace vigie {
 namespace {
 
-const char* const kFile = "vigie.yaml";
+using testing::configOf;
+using testing::errorsOf;
 
-std::vector<std::string> errorsOf(const std::string& yaml) {
-  ConfigLoadResult result = loadConfigString(yaml, kFile);
-  std::vector<std::string> formatted;
-  for (const ConfigError& error : result.errors) {
-    formatted.push_back(error.format());
-  }
-  return formatted;
-}
-
+// The only workload of a config that must be valid.
 WorkloadSpec workloadOf(const std::string& yaml) {
-  ConfigLoadResult result = loadConfigString(yaml, kFile);
-  for (const ConfigError& error : result.errors) {
-    FAIL_CHECK(error.format());
-  }
-  REQUIRE(result.ok());
-  REQUIRE(result.config.workloads.size() == 1);
-  return result.config.workloads[0];
+  const AgentConfig config = configOf(yaml);
+  REQUIRE(config.workloads.size() == 1);
+  return config.workloads[0];
 }
 
 std::string oneWorkload(const std::string& extra) {

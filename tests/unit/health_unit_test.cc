@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <csignal>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,6 +22,7 @@
 #include "tests/fakes/fake_dispatcher.h"
 #include "tests/fakes/fake_probes.h"
 #include "tests/fakes/fake_spawner.h"
+#include "tests/fakes/metrics_text.h"
 #include "tests/fakes/specs.h"
 
 namespace vigie {
@@ -33,6 +33,7 @@ using testing::FakeDispatcher;
 using testing::FakeProbeFactory;
 using testing::FakeProcess;
 using testing::FakeSpawner;
+using testing::sampleValue;
 using testing::testWorkload;
 
 constexpr const char* kSocket = "/run/vigie/notify";
@@ -57,19 +58,6 @@ class HealthRecorder final : public UnitObserver {
   std::vector<RestartDecision::Action> decisions;
   std::vector<HealthEvent> events;
 };
-
-// The value of the sample `series` (name and labels, exactly as exposed), if it is there.
-std::optional<double> sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-        line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return std::nullopt;
-}
 
 struct Fixture {
   explicit Fixture(bool with_socket = true)
@@ -96,12 +84,7 @@ struct Fixture {
     return std::find(env.begin(), env.end(), entry) != env.end();
   }
   std::string text() const { return exposition({&registry}); }
-  double value(const std::string& series) const {
-    const std::optional<double> got = sample(text(), series);
-    INFO("series " << series << " in:\n" << text());
-    REQUIRE(got.has_value());
-    return *got;
-  }
+  double value(const std::string& series) const { return sampleValue(text(), series); }
 
   FakeDispatcher dispatcher;
   FakeSpawner spawner;

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "agent/metrics/agent_metrics.h"
@@ -14,6 +13,7 @@
 #include "agent/metrics/loop_lag_monitor.h"
 #include "agent/metrics/process_collector.h"
 #include "tests/fakes/fake_dispatcher.h"
+#include "tests/fakes/metrics_text.h"
 #include "tests/fakes/null_observer.h"
 
 namespace vigie {
@@ -21,18 +21,7 @@ namespace {
 
 using testing::FakeDispatcher;
 using testing::NullObserver;
-
-std::optional<double> sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-        line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return std::nullopt;
-}
+using testing::sample;
 
 double seconds(Duration d) {
   return std::chrono::duration<double>(d).count();

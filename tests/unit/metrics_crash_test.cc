@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "agent/coredump/capture_id.h"
@@ -20,6 +19,7 @@
 #include "agent/supervisor/supervisor.h"
 #include "tests/fakes/fake_dispatcher.h"
 #include "tests/fakes/fake_spawner.h"
+#include "tests/fakes/metrics_text.h"
 #include "tests/fakes/null_observer.h"
 #include "tests/fakes/temp_dir.h"
 
@@ -30,18 +30,8 @@ namespace fs = std::filesystem;
 namespace pbu = google::protobuf::util;
 using crash::CorePatternState;
 using crash::IncidentTracker;
-
-std::optional<double> sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-        line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return std::nullopt;
-}
+using testing::sample;
+using testing::sampleValue;
 
 struct Rig {
   Rig() {
@@ -123,12 +113,7 @@ struct Rig {
   }
 
   std::string text() const { return exposition({&registry}); }
-  double value(const std::string& series) const {
-    const std::optional<double> got = sample(text(), series);
-    INFO("series " << series << " in:\n" << text());
-    REQUIRE(got.has_value());
-    return *got;
-  }
+  double value(const std::string& series) const { return sampleValue(text(), series); }
   bool has(const std::string& series) const { return sample(text(), series).has_value(); }
   double crashes(const std::string& unit, const std::string& reason) const {
     return value("vigie_crashes_total{reason=\"" + reason + "\",unit=\"" + unit + "\"}");

@@ -5,7 +5,6 @@
 
 #include <csignal>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "agent/metrics/exposition.h"
@@ -13,6 +12,7 @@
 #include "agent/supervisor/supervisor.h"
 #include "tests/fakes/fake_dispatcher.h"
 #include "tests/fakes/fake_spawner.h"
+#include "tests/fakes/metrics_text.h"
 #include "tests/fakes/null_observer.h"
 #include "tests/fakes/specs.h"
 
@@ -24,20 +24,9 @@ using testing::FakeDispatcher;
 using testing::FakeProcess;
 using testing::FakeSpawner;
 using testing::NullObserver;
+using testing::sample;
+using testing::sampleValue;
 using testing::testWorkload;
-
-// The value of the sample `series` (name and labels, exactly as exposed), if it is there.
-std::optional<double> sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-        line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return std::nullopt;
-}
 
 struct Fixture {
   Fixture()
@@ -48,12 +37,7 @@ struct Fixture {
   }
 
   std::string text() const { return exposition({&registry}); }
-  double value(const std::string& series) const {
-    const std::optional<double> got = sample(text(), series);
-    INFO("series " << series << " in:\n" << text());
-    REQUIRE(got.has_value());
-    return *got;
-  }
+  double value(const std::string& series) const { return sampleValue(text(), series); }
   bool has(const std::string& series) const { return sample(text(), series).has_value(); }
   FakeProcess* processOf(const std::string& name) {
     Unit* unit = supervisor.find(name);
