@@ -4,34 +4,10 @@
 #include <string_view>
 
 #include "agent/api/proto_convert.h"
+#include "agent/coredump/fingerprint.h"
 
 namespace vigie {
 namespace {
-
-// Frames that only carry a signal to the process: naming "raise" as where a program crashed
-// would tell an operator nothing. (The fingerprint skips the same kind of frames.)
-bool deliversSignal(const std::string& function) {
-  static constexpr std::array<std::string_view, 14> kNames = {"__pthread_kill_implementation",
-                                                              "__pthread_kill_internal",
-                                                              "__pthread_kill",
-                                                              "pthread_kill",
-                                                              "__GI_raise",
-                                                              "raise",
-                                                              "__GI_abort",
-                                                              "abort",
-                                                              "std::terminate()",
-                                                              "__assert_fail",
-                                                              "__assert_fail_base",
-                                                              "__GI___assert_fail",
-                                                              "__libc_message",
-                                                              "__fortify_fail"};
-  for (const std::string_view name : kNames) {
-    if (function == name) {
-      return true;
-    }
-  }
-  return false;
-}
 
 const v1::BacktraceThread* crashingThread(const v1::Backtrace& backtrace) {
   for (const auto& thread : backtrace.threads()) {
@@ -120,7 +96,7 @@ std::string crashingFunction(const v1::Backtrace& backtrace) {
     if (frame.function().empty()) {
       continue;
     }
-    if (!deliversSignal(frame.function())) {
+    if (!coredump::isSignalMachinery(frame.function())) {
       return frame.function();
     }
     if (first_named.empty()) {

@@ -15,9 +15,14 @@ const v1::BacktraceThread* crashedThread(const v1::Backtrace& backtrace) {
   return nullptr;
 }
 
-// Frames that only carry a signal to the process (abort, raise, terminate): the same for every
-// abort, so they say nothing about which bug it was.
-bool isSignalMachinery(const std::string& function) {
+std::string baseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+bool isSignalMachinery(std::string_view function) {
   static const char* const kNames[] = {"__pthread_kill_implementation",
                                        "__pthread_kill_internal",
                                        "__pthread_kill",
@@ -45,13 +50,6 @@ bool isSignalMachinery(const std::string& function) {
   }
   return false;
 }
-
-std::string baseName(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-}  // namespace
 
 uint64_t fnv1a64(std::string_view text) {
   uint64_t hash = 0xcbf29ce484222325ULL;

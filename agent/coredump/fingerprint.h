@@ -20,6 +20,11 @@ inline constexpr int kFingerprintFrames = 5;
 // stable across ASLR). Without: the executable's path, the signal and its si_code.
 Fingerprint computeFingerprint(const v1::CaptureReport& report);
 
+// Frames that only carry a signal to the process (raise, abort, terminate, assert, stack
+// protector): the same for every such crash, so they neither name the bug's site nor tell
+// one bug from another.
+bool isSignalMachinery(std::string_view function);
+
 // FNV-1a, 64 bits: stable across builds and platforms (std::hash is not).
 uint64_t fnv1a64(std::string_view text);
 

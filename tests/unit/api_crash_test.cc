@@ -56,6 +56,16 @@ TEST_CASE("api crash: a summary names the crashing function past the signal mach
   frames->Mutable(1)->set_function("abort");
   CHECK(crashingFunction(incident.backtrace()) == "main");
   CHECK(crashingFunction(v1::Backtrace()) == "");
+
+  // The same frames as the fingerprint skips: an uncaught exception names its thrower.
+  v1::Backtrace thrown;
+  auto* thread = thrown.add_threads();
+  thread->set_crashed(true);
+  for (const char* name : {"raise", "abort", "__gnu_cxx::__verbose_terminate_handler()",
+                           "std::terminate()", "__cxa_throw", "parse_request", "main"}) {
+    thread->add_frames()->set_function(name);
+  }
+  CHECK(crashingFunction(thrown) == "parse_request");
 }
 
 TEST_CASE("api crash: why there is no core, in words") {
