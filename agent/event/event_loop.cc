@@ -7,13 +7,14 @@
 
 #include <array>
 #include <cerrno>
+#include <memory>
 
 namespace vigie {
 
 class EventLoop::WatchImpl final : public FdWatch {
  public:
   WatchImpl(EventLoop& loop, int fd, FdCallback on_ready)
-      : loop_(loop), fd_(fd), on_ready_(std::move(on_ready)) {}
+      : loop_(loop), fd_(fd), on_ready_(std::make_shared<FdCallback>(std::move(on_ready))) {}
   ~WatchImpl() override {
     if (id_ != 0) {
       ::epoll_ctl(loop_.epoll_fd_.get(), EPOLL_CTL_DEL, fd_, nullptr);
@@ -21,12 +22,17 @@ class EventLoop::WatchImpl final : public FdWatch {
     }
   }
   void setId(uint64_t id) { id_ = id; }
-  void ready(uint32_t events) { on_ready_(events); }
+  // A callback may destroy its own watch (a pidfd watched once, then dropped): the reference
+  // keeps the callback, and what it captured, alive until it returns.
+  void ready(uint32_t events) {
+    const std::shared_ptr<FdCallback> callback = on_ready_;
+    (*callback)(events);
+  }
 
  private:
   EventLoop& loop_;
   int fd_;
-  FdCallback on_ready_;
+  std::shared_ptr<FdCallback> on_ready_;
   uint64_t id_ = 0;
 };
 

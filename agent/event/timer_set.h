@@ -49,7 +49,7 @@ class TimerSet {
   class TimerImpl final : public Timer {
    public:
     TimerImpl(TimerSet& set, Dispatcher::Callback on_fire)
-        : set_(set), on_fire_(std::move(on_fire)) {}
+        : set_(set), on_fire_(std::make_shared<Dispatcher::Callback>(std::move(on_fire))) {}
     ~TimerImpl() override { disable(); }
 
     void enableAt(MonoTime deadline) override {
@@ -68,14 +68,17 @@ class TimerSet {
     MonoTime deadline() const override { return key_.first; }
 
     // Called after the set removed this timer.
+    // The callback may destroy this timer: the reference keeps the callback, and what it
+    // captured, alive until it returns.
     void fire() {
       enabled_ = false;
-      on_fire_();
+      const std::shared_ptr<Dispatcher::Callback> callback = on_fire_;
+      (*callback)();
     }
 
    private:
     TimerSet& set_;
-    Dispatcher::Callback on_fire_;
+    std::shared_ptr<Dispatcher::Callback> on_fire_;
     Key key_{};
     bool enabled_ = false;
   };
