@@ -310,10 +310,20 @@ TEST_CASE("api: a workload crash shows up in WatchEvents and in the next Heartbe
   CHECK(crasher.instances(1).exit().signal() == SIGSEGV);
   CHECK(crasher.revision() > before.version().revision());
   CHECK(diff.version().revision() >= second_exit->version().revision());
-  // And nothing moves while it backs off.
-  const v1::HeartbeatResponse idle = agent.heartbeat(diff.version());
+  // The two crashes' incident records are written by a worker thread after the exits, and each
+  // shows up once it is on disk, in a revision of its own. Once both are there, nothing moves
+  // while the unit backs off.
+  v1::HeartbeatResponse settled;
+  REQUIRE_MESSAGE(pollUntil([&] {
+                    settled = agent.heartbeat(before.version());
+                    return settled.crashes_size() == 2;
+                  }),
+                  settled.DebugString());
+  CHECK(settled.version().revision() >= diff.version().revision());
+  const v1::HeartbeatResponse idle = agent.heartbeat(settled.version());
   CHECK(idle.units_size() == 0);
-  CHECK(idle.version().revision() == diff.version().revision());
+  CHECK(idle.crashes_size() == 0);
+  CHECK(idle.version().revision() == settled.version().revision());
 }
 
 TEST_CASE("api: StartUnit, StopUnit, RestartUnit and SignalUnit act on a real unit") {
