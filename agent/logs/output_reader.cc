@@ -39,6 +39,12 @@ void OutputReader::onReadable() {
   }
 }
 
+void OutputReader::drain() {
+  if (fd_) {
+    onReadable();  // one wake-up's budget is a default pipe's whole capacity.
+  }
+}
+
 void OutputReader::close() {
   watch_.reset();
   fd_.reset();

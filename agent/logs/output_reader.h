@@ -25,6 +25,10 @@ class OutputReader {
 
   bool open() const { return fd_.valid(); }
 
+  // Reads what the pipe holds now, without waiting for the loop to report it: the instance has
+  // exited, and its last lines must be in the tail before anyone reads the tail for its record.
+  void drain();
+
  private:
   void onReadable();
   void close();

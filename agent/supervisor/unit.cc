@@ -322,6 +322,13 @@ OutputReader::Forward Unit::forwardTo(OutputStream stream, uint64_t instance_id)
 
 void Unit::onInstanceExit(InstanceRecord& instance, const ExitStatus& status) {
   instance.exit = status;
+  // The pidfd can be reported before the last bytes the process wrote: take them now, so that
+  // the tail in its exit record and incident ends with its last line.
+  for (OutputReader* reader : {instance.stdout_reader.get(), instance.stderr_reader.get()}) {
+    if (reader != nullptr) {
+      reader->drain();
+    }
+  }
   stopHealth();
   if (cgroup_) {
     instance.cgroup_stats = cgroup_->endInstance();
