@@ -100,8 +100,10 @@ class IncidentLab {
 
   std::vector<std::string> args(const std::string& mode = "") const {
     std::vector<std::string> args = {
-        "--config", dir.file("vigie.yaml"), "--state-dir",      dir.file("state"),
-        "--socket", dir.file("vigie.sock"), "--metrics-listen", "127.0.0.1:0"};
+        "--config", dir.file("vigie.yaml"), "--state-dir", dir.file("state"), "--socket",
+        dir.file("vigie.sock"), "--metrics-listen", "127.0.0.1:0",
+        // Like the harness: no shared `vigie` cgroup parent, which a SIGKILLed agent would leave.
+        "--cgroups", "off"};
     if (!mode.empty()) {
       args.insert(args.end(), {"--core-pattern", mode});
     }
