@@ -6,25 +6,13 @@
 #include <cctype>
 
 #include "agent/cli/human.h"
+#include "agent/crash/incident_status.h"
 #include "vigie/config.h"
 
 namespace vigie::cli {
 
 std::string crashStatusName(v1::IncidentStatus status) {
-  switch (status) {
-    case v1::INCIDENT_STATUS_PENDING:
-      return "pending";
-    case v1::INCIDENT_STATUS_COMPLETE:
-      return "complete";
-    case v1::INCIDENT_STATUS_NO_CORE:
-      return "no-core";
-    case v1::INCIDENT_STATUS_CAPTURE_FAILED:
-      return "capture-failed";
-    case v1::INCIDENT_STATUS_TIMED_OUT:
-      return "timed-out";
-    default:
-      return "unknown";
-  }
+  return std::string(crash::incidentStatusName(status));
 }
 
 Style crashStatusStyle(v1::IncidentStatus status) {

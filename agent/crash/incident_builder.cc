@@ -258,21 +258,4 @@ void markTimedOut(v1::CrashIncident& incident, WallTime now) {
   *incident.mutable_updated() = toTimestamp(now);
 }
 
-std::string_view incidentStatusName(v1::IncidentStatus status) {
-  switch (status) {
-    case v1::INCIDENT_STATUS_PENDING:
-      return "pending";
-    case v1::INCIDENT_STATUS_COMPLETE:
-      return "complete";
-    case v1::INCIDENT_STATUS_NO_CORE:
-      return "no-core";
-    case v1::INCIDENT_STATUS_CAPTURE_FAILED:
-      return "capture-failed";
-    case v1::INCIDENT_STATUS_TIMED_OUT:
-      return "timed-out";
-    default:
-      return "unknown";
-  }
-}
-
 }  // namespace vigie::crash

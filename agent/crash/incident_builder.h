@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "agent/crash/incident_status.h"
 #include "agent/supervisor/instance.h"
 #include "vigie/config.h"
 #include "vigie/process.h"
@@ -47,7 +48,5 @@ v1::CrashIncident unreadableReportIncident(const std::string& entry, const std::
 
 // Marks a pending incident timed out.
 void markTimedOut(v1::CrashIncident& incident, WallTime now);
-
-std::string_view incidentStatusName(v1::IncidentStatus status);  // "pending", "complete"...
 
 }  // namespace vigie::crash
