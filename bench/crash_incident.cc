@@ -176,9 +176,11 @@ pid_t startVigied(const Options& options, const std::string& dir) {
     const std::string config = dir + "/vigie.yaml";
     const std::string state = dir + "/state";
     const std::string socket = dir + "/v.sock";
+    // --cgroups off: the bench measures crash capture, and a killed run must not leave a
+    // `vigie` cgroup parent behind on the host.
     ::execl(options.vigied.c_str(), options.vigied.c_str(), "--config", config.c_str(),
             "--state-dir", state.c_str(), "--socket", socket.c_str(), "--metrics-listen", "",
-            "--log-target", "stderr", nullptr);
+            "--log-target", "stderr", "--cgroups", "off", nullptr);
     ::_exit(127);
   }
   return pid;

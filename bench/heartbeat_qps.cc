@@ -128,11 +128,13 @@ class Vigied {
  public:
   static Result<Vigied> start(const std::string& vigied, const std::string& config,
                               const std::string& dir) {
-    // --core-pattern leave: the crash loop must not touch the host's core_pattern.
+    // --core-pattern leave: the crash loop must not touch the host's core_pattern. --cgroups
+    // off: a killed run must not leave a `vigie` cgroup parent behind, and cgroups are not
+    // what this bench measures.
     std::vector<std::string> args = {
         vigied,     "--config",          config,         "--state-dir", dir + "/state",
         "--socket", dir + "/vigie.sock", "--log-target", "stderr",      "--core-pattern",
-        "leave"};
+        "leave",    "--cgroups",         "off"};
     std::vector<char*> argv;
     for (std::string& arg : args) {
       argv.push_back(arg.data());

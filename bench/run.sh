@@ -84,8 +84,9 @@ else
   mkdir -p "$PEERS_TMP" "$OUT_DIR"
   AGENT_CMD=$(printf '%q' "$peers_dir/examples/agent-vigie.sh")
   # The harness's adapter starts $VIGIED without --core-pattern (it is read-only here): a
-  # wrapper adds `leave`, so that its crash loop never installs vigied's pattern on the host.
-  printf '#!/bin/bash\nexec %q --core-pattern leave --metrics-listen 127.0.0.1:0 "$@"\n' "$bin/vigied" >"$work/vigied-leave"
+  # wrapper adds `leave`, so that its crash loop never installs vigied's pattern on the host,
+  # and `--cgroups off`, so that a killed run leaves no `vigie` cgroup parent behind.
+  printf '#!/bin/bash\nexec %q --core-pattern leave --cgroups off --metrics-listen 127.0.0.1:0 "$@"\n' "$bin/vigied" >"$work/vigied-leave"
   chmod +x "$work/vigied-leave"
   export AGENT_CMD VIGIED=$work/vigied-leave
 

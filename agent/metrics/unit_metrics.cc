@@ -88,6 +88,7 @@ struct UnitMetrics::Series {
   prometheus::Counter* restarts = nullptr;
   uint64_t restarts_counted = 0;  // Unit::totalRestarts() already added to `restarts`.
   std::array<prometheus::Counter*, kExitReasonCount> exits{};
+  prometheus::Counter* oom_kills = nullptr;
   std::optional<PendingRestart> pending;
 };
 
@@ -132,6 +133,12 @@ UnitMetrics::UnitMetrics(UnitObserver& next, prometheus::Registry& registry, con
                        "spawn_failed, stopped (by the agent), liveness and watchdog (ended "
                        "by the agent for a failed health check).")
                  .Register(registry)),
+      oom_kills_(prometheus::BuildCounter()
+                     .Name("vigie_unit_oom_kills_total")
+                     .Help("Instances of the unit that the OOM killer ended (SIGKILL while the "
+                           "unit's cgroup counted an OOM kill during that instance; units "
+                           "with a cgroup only).")
+                     .Register(registry)),
       latency_family_(prometheus::BuildHistogram()
                           .Name("vigie_restart_latency_seconds")
                           .Help("From an instance's exit seen by the agent to the next instance "
@@ -223,6 +230,7 @@ UnitMetrics::Series& UnitMetrics::addSeries(const Unit& unit) {
     series.exits[i] = &exits_.Add(
         {{"unit", unit.name()}, {"reason", std::string(exitReasonName(kAllReasons[i]))}});
   }
+  series.oom_kills = &oom_kills_.Add(labels);
   return series;
 }
 
@@ -239,6 +247,7 @@ void UnitMetrics::removeSeries(Series& series) {
   for (prometheus::Counter* counter : series.exits) {
     exits_.Remove(counter);
   }
+  oom_kills_.Remove(series.oom_kills);
 }
 
 void UnitMetrics::update(const Unit& unit, Series& series) {
@@ -318,6 +327,11 @@ void UnitMetrics::onInstanceEnded(const Unit& unit, const InstanceRecord& instan
   }
   const ExitReason reason = exitReasonOf(unit, instance, stopping);
   series->exits[static_cast<size_t>(reason)]->Increment();
+  // Apart from the reason: an OOM kill is also "killed" (or "stopped" during a stop), and an
+  // alert on memory wants it whatever the unit was doing.
+  if (instance.oom_killed) {
+    series->oom_kills->Increment();
+  }
   const bool restarting = decision.action == RestartDecision::Action::kRestartNow ||
                           decision.action == RestartDecision::Action::kRestartLater;
   if (!stopping && restarting && instance.exit) {

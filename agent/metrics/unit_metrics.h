@@ -95,6 +95,7 @@ class UnitMetrics final : public ForwardingObserver {
   prometheus::Family<prometheus::Gauge>& state_;
   prometheus::Family<prometheus::Counter>& restarts_;
   prometheus::Family<prometheus::Counter>& exits_;
+  prometheus::Family<prometheus::Counter>& oom_kills_;
   prometheus::Family<prometheus::Histogram>& latency_family_;
   prometheus::Histogram& immediate_latency_;
   prometheus::Histogram& backoff_latency_;

@@ -28,6 +28,7 @@
 #include "agent/os/linux_spawner.h"
 #include "tests/integration/api_calls.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/metrics_scrape.h"
 #include "tests/integration/text_checks.h"
 #include "vigie/v1/agent.grpc.pb.h"
 
@@ -266,7 +267,8 @@ TEST_CASE("cgroups: the spawner starts a child in its cgroup, or has it join bef
   CHECK(readFile(dir.file("broken")).empty());
 }
 
-TEST_CASE("cgroups: the OOM killer's kill is oom-killed, and a later clean exit is not") {
+TEST_CASE(
+    "cgroups: the OOM killer's kill is oom-killed and counted, and a later clean exit is not") {
   CgroupHost host;
   REQUIRE_CGROUP_HOST(host);
   TempDir dir;
@@ -277,6 +279,7 @@ TEST_CASE("cgroups: the OOM killer's kill is oom-killed, and a later clean exit 
                                       "    resources: {memory_max: 32MiB}\n"
                                       "    restart: {policy: on-failure}\n"));
   CgroupAgent agent(dir, dir.file("vigie.yaml"), parent);
+  const uint16_t port = metricsPort(agent.vigied);
   REQUIRE_MESSAGE(pollUntil([&] { return agent.inState("hog", v1::UNIT_STATE_EXITED); }),
                   agent.vigied.stderrText());
   const v1::Unit unit = *agent.unit("hog");
@@ -302,6 +305,17 @@ TEST_CASE("cgroups: the OOM killer's kill is oom-killed, and a later clean exit 
   CHECK(clean.cgroup().has_oom_kills());
   CHECK(clean.cgroup().oom_kills() == 0);
   CHECK(contains(agent.vigied.stderrText(), "hog: instance 1 ended (signal SIGKILL (oom-killed)"));
+
+  // /metrics: one OOM kill, and the clean exit after it (counted as a success) added none.
+  std::string metrics;
+  REQUIRE_MESSAGE(pollUntil([&] {
+                    metrics = scrape(port);
+                    return valueOr(metrics,
+                                   R"(vigie_unit_exits_total{reason="success",unit="hog"})") == 1;
+                  }),
+                  metrics);
+  CHECK(valueOr(metrics, R"(vigie_unit_oom_kills_total{unit="hog"})") == 1);
+  CHECK(valueOr(metrics, R"(vigie_unit_exits_total{reason="killed",unit="hog"})") == 1);
 }
 
 TEST_CASE("cgroups: pids_max is enforced: fork fails past it") {

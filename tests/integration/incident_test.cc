@@ -41,6 +41,10 @@ std::string crasherPath(const std::string& name) {
   return std::string(VIGIE_HELPERS_DIR) + "/crashers/" + name;
 }
 
+std::string healthWorkloadPath() {
+  return std::string(VIGIE_HELPERS_DIR) + "/health_workload";
+}
+
 std::string trimNewline(std::string text) {
   while (!text.empty() && text.back() == '\n') {
     text.pop_back();
@@ -240,6 +244,50 @@ TEST_CASE("incident: a segfaulting unit is restarted at once and gets a complete
   struct stat st {};
   REQUIRE(::stat(lab.crashDir().c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
+  CHECK(stopWithSigterm(vigied));
+  CHECK(currentPattern() == restorer.saved());
+}
+
+TEST_CASE("incident: a watchdog's SIGABRT gives a record of the function where it hung") {
+  PatternRestorer restorer;
+  IncidentLab lab;
+  // Two pings 100ms apart, then it hangs in hang_without_pinging(). The parser takes any
+  // positive period; 1s (as in health_test.cc) leaves a slow start room before the pings.
+  // stop.timeout is long so that the SIGKILL never cuts the core dump short.
+  lab.writeConfig(
+      "workloads:\n"
+      "  - name: hung\n"
+      "    exec: [" +
+      healthWorkloadPath() +
+      ", watchdog, '2', '100']\n"
+      "    notify: true\n"
+      "    watchdog: 1s\n"
+      "    stop: {timeout: 60s}\n"
+      "    restart: {policy: never}\n" +
+      lab.crashSection("install"));
+  DaemonProcess vigied(lab.dir, {.args = lab.args()});
+  REQUIRE_MESSAGE(vigied.waitForLog(" hung: instance 1 started, pid "), vigied.stderrText());
+  const pid_t pid = loggedPid(vigied.stderrText(), "hung", 1);
+  auto incident = lab.waitFor([&](const v1::CrashIncident& candidate) {
+    return candidate.pid() == pid && candidate.status() != v1::INCIDENT_STATUS_PENDING;
+  });
+  REQUIRE_MESSAGE(incident.has_value(), vigied.stderrText());
+  CHECK(vigied.stderrText().find("hung: instance 1 sent no WATCHDOG=1 within 1s") !=
+        std::string::npos);
+  CHECK_MESSAGE(incident->status() == v1::INCIDENT_STATUS_COMPLETE, vigied.stderrText());
+  CHECK(incident->unit() == "hung");
+  CHECK(incident->instance_id() == 1);
+  CHECK(incident->reason() == "watchdog");
+  CHECK(incident->signal() == SIGABRT);
+  CHECK(incident->signal_name() == "SIGABRT");
+  REQUIRE(incident->backtrace().threads_size() > 0);
+  const v1::BacktraceThread& crashed = incident->backtrace().threads(0);
+  CHECK(crashed.crashed());
+  bool named = false;
+  for (const auto& frame : crashed.frames()) {
+    named = named || frame.function() == "hang_without_pinging";
+  }
+  CHECK_MESSAGE(named, incident->backtrace().DebugString());
   CHECK(stopWithSigterm(vigied));
   CHECK(currentPattern() == restorer.saved());
 }

@@ -10,6 +10,7 @@
 #include "agent/metrics/exposition.h"
 #include "agent/metrics/unit_metrics.h"
 #include "agent/supervisor/supervisor.h"
+#include "tests/fakes/fake_cgroups.h"
 #include "tests/fakes/fake_dispatcher.h"
 #include "tests/fakes/fake_spawner.h"
 #include "tests/fakes/metrics_text.h"
@@ -20,6 +21,7 @@ namespace vigie {
 namespace {
 
 using testing::configOf;
+using testing::FakeCgroupManager;
 using testing::FakeDispatcher;
 using testing::FakeProcess;
 using testing::FakeSpawner;
@@ -170,6 +172,57 @@ TEST_CASE("metrics: exit reasons are success, failure, killed, lost, spawn_faile
   CHECK(f.supervisor.find("job")->totalRestarts() == 6);
 }
 
+// The same, with units in fake cgroups: what an instance's end learns from its cgroup.
+struct CgroupFixture {
+  CgroupFixture()
+      : spawner(dispatcher),
+        metrics(next, registry, dispatcher),
+        supervisor(
+            dispatcher, spawner, metrics, [] { return 0.0; }, {"PATH=/bin"}, nullptr, &cgroups) {
+    metrics.track(supervisor);
+  }
+
+  double value(const std::string& series) const {
+    return sampleValue(exposition({&registry}), series);
+  }
+
+  FakeDispatcher dispatcher;
+  FakeSpawner spawner;
+  NullObserver next;
+  prometheus::Registry registry;
+  UnitMetrics metrics;
+  FakeCgroupManager cgroups;  // before the supervisor: it outlives the units' cgroups.
+  Supervisor supervisor;
+};
+
+TEST_CASE("metrics: an OOM kill counts in vigie_unit_oom_kills_total, other ends do not") {
+  CgroupFixture f;
+  WorkloadSpec spec = testWorkload("hog");
+  spec.restart.backoff.max = 0s;  // every restart immediate.
+  spec.restart.limit.burst = 0;
+  spec.restart.policy = RestartPolicyKind::kAlways;
+  f.supervisor.load(configOf({spec}));
+  f.supervisor.startAll();
+  const std::string oom = R"(vigie_unit_oom_kills_total{unit="hog"})";
+  CHECK(f.value(oom) == 0);
+
+  f.cgroups.units["hog"]->next_stats.oom_kills = 1;
+  f.spawner.killLatest(SIGKILL);
+  CHECK(f.value(oom) == 1);
+  CHECK(f.value(R"(vigie_unit_exits_total{reason="killed",unit="hog"})") == 1);
+
+  // A SIGKILL from someone else, an exit after a child's OOM kill, a clean exit: none is one.
+  f.spawner.killLatest(SIGKILL);
+  f.cgroups.units["hog"]->next_stats.oom_kills = 1;
+  f.spawner.exitLatestWithCode(1);
+  f.spawner.exitLatestWithCode(0);
+  CHECK(f.value(oom) == 1);
+
+  f.cgroups.units["hog"]->next_stats.oom_kills = 2;
+  f.spawner.killLatest(SIGKILL);
+  CHECK(f.value(oom) == 2);
+}
+
 TEST_CASE("metrics: units removed by a reload lose their series, added ones get theirs") {
   Fixture f;
   f.supervisor.load(configOf({testWorkload("a"), testWorkload("b")}));
@@ -221,6 +274,8 @@ TEST_CASE("metrics: the exposition names each family with HELP and TYPE") {
   CHECK(text.find("# TYPE vigie_unit_state gauge\n") != std::string::npos);
   CHECK(text.find("# TYPE vigie_unit_restarts_total counter\n") != std::string::npos);
   CHECK(text.find("# TYPE vigie_unit_exits_total counter\n") != std::string::npos);
+  CHECK(text.find("# TYPE vigie_unit_oom_kills_total counter\n") != std::string::npos);
+  CHECK(text.find("vigie_unit_oom_kills_total{unit=\"web\"} 0\n") != std::string::npos);
   CHECK(text.find("# TYPE vigie_restart_latency_seconds histogram\n") != std::string::npos);
   CHECK(text.find("# HELP vigie_unit_up 1 while the unit's process runs") != std::string::npos);
   CHECK(text.find(R"(vigie_restart_latency_seconds_bucket{restart="immediate",le="+Inf"} 0)") !=
