@@ -83,6 +83,8 @@ served on loopback.")
 # Library dependencies come from dpkg-shlibdeps; adduser is for the postinst without systemd.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+# Container units need an OCI runtime, and `init: true` a static init (docs/containers.md).
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "runc | crun, tini | catatonit")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${VIGIE_PACKAGING_DIR}/debian/conffiles ${VIGIE_PACKAGING_DIR}/debian/postinst
     ${VIGIE_PACKAGING_DIR}/debian/prerm ${VIGIE_PACKAGING_DIR}/debian/postrm)

@@ -20,6 +20,10 @@ packages=(
   libbz2-dev liblzma-dev zlib1g-dev
   # the API's TLS: key and certificate checks at start (libssl-dev); test certificates (openssl)
   libssl-dev openssl
+  # containers: the OCI config.json writer (nlohmann-json3-dev, header-only); the OCI runtimes
+  # (runc works on hybrid cgroup hosts, crun only on pure v1 or v2 ones); the static inits that
+  # `init: true` mounts into a container (tini-static, catatonit)
+  nlohmann-json3-dev runc crun tini catatonit
   # tests and style
   clang-format clang-tidy procps busybox-static curl
   # vigie-coredump's crash tests read the cores they store

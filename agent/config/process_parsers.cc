@@ -17,6 +17,18 @@
 namespace vigie::config_detail {
 namespace {
 
+bool isEnvName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) {
+    return false;
+  }
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // A user or group name: a non-empty string.
 std::optional<std::string> readAccountName(const Field& field, Diagnostics& diag) {
   std::optional<std::string> name = readString(field, diag);
@@ -143,6 +155,35 @@ bool readArgv(const Field& field, std::vector<std::string>& out, Diagnostics& di
   }
   if (ok) {
     out = std::move(argv);
+  }
+  return ok;
+}
+
+bool readEnv(const Field& field, std::vector<std::pair<std::string, std::string>>& env,
+             Diagnostics& diag) {
+  // "env:" with every variable commented out is empty, not a mistake.
+  if (isAbsent(field)) {
+    return true;
+  }
+  if (!expectMap(field, diag)) {
+    return false;
+  }
+  bool ok = true;
+  const MapView view(field.node, diag);
+  for (const MapEntry& entry : view.entries()) {
+    if (!isEnvName(entry.key)) {
+      diag.report(entry.key_mark,
+                  fmt::format("{}: invalid variable name \"{}\" (expected letters, digits and "
+                              "\"_\", not starting with a digit)",
+                              field.path, entry.key));
+      ok = false;
+      continue;
+    }
+    if (auto value = readString(entry.field(field.path), diag)) {
+      env.emplace_back(entry.key, std::move(*value));
+    } else {
+      ok = false;
+    }
   }
   return ok;
 }

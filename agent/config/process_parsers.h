@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/config/yaml_fields.h"
@@ -18,6 +19,11 @@ void readUmask(const Field& field, uint32_t& umask, Diagnostics& diag);
 // A non-empty list of strings whose first one (the program) is not empty; `out` is left as it
 // was unless every element is valid.
 bool readArgv(const Field& field, std::vector<std::string>& out, Diagnostics& diag);
+// A map of environment variables (names of letters, digits and "_", not starting with a digit),
+// appended to `env` in file order; shared by a workload's `env` and its `container.env`. False
+// when something was wrong.
+bool readEnv(const Field& field, std::vector<std::pair<std::string, std::string>>& env,
+             Diagnostics& diag);
 // A map from limit name to a value or to {soft, hard}; the limits are appended in file order.
 void readRlimits(const Field& field, std::vector<RlimitSpec>& rlimits, Diagnostics& diag);
 

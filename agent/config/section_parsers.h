@@ -44,4 +44,9 @@ void readWatchdog(const Field& field, std::optional<Duration>& watchdog, Diagnos
 void readResources(const MapEntry& entry, const std::string& parent, ResourcesSpec& resources,
                    Diagnostics& diag);
 
+// A workload's `container:` section (container_section.cc): `out` is set only when the section
+// is valid.
+void readContainer(const MapEntry& entry, const std::string& parent,
+                   std::optional<ContainerSpec>& out, Diagnostics& diag);
+
 }  // namespace vigie::config_detail

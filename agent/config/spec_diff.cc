@@ -26,7 +26,7 @@ bool processDefinitionDiffers(const WorkloadSpec& a, const WorkloadSpec& b) {
          a.group != b.group || a.umask != b.umask || !sameRlimits(a.rlimits, b.rlimits) ||
          a.oom_score_adj != b.oom_score_adj || a.core != b.core ||
          !sameOutputDestinations(a.output, b.output) || a.notify != b.notify ||
-         a.watchdog != b.watchdog;
+         a.watchdog != b.watchdog || a.container != b.container;
 }
 
 }  // namespace vigie

@@ -26,18 +26,6 @@ bool isNameChar(char c) {
          c == '.' || c == '-';
 }
 
-bool isEnvName(std::string_view name) {
-  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) {
-    return false;
-  }
-  for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
-      return false;
-    }
-  }
-  return true;
-}
-
 std::optional<std::string> readName(const Field& field, Diagnostics& diag) {
   std::optional<std::string> name = readString(field, diag);
   if (!name) {
@@ -67,26 +55,6 @@ std::optional<std::string> readName(const Field& field, Diagnostics& diag) {
     return std::nullopt;
   }
   return name;
-}
-
-void readEnv(const Field& field, WorkloadSpec& spec, Diagnostics& diag) {
-  // "env:" with every variable commented out is empty, not a mistake.
-  if (isAbsent(field) || !expectMap(field, diag)) {
-    return;
-  }
-  MapView env(field.node, diag);
-  for (const MapEntry& entry : env.entries()) {
-    if (!isEnvName(entry.key)) {
-      diag.report(entry.key_mark,
-                  fmt::format("{}: invalid variable name \"{}\" (expected letters, digits and "
-                              "\"_\", not starting with a digit)",
-                              field.path, entry.key));
-      continue;
-    }
-    if (auto value = readString(entry.field(field.path), diag)) {
-      spec.env.emplace_back(entry.key, std::move(*value));
-    }
-  }
 }
 
 void readCwd(const Field& field, WorkloadSpec& spec, Diagnostics& diag) {
@@ -121,6 +89,72 @@ void readExitCodes(const Field& field, WorkloadSpec& spec, Diagnostics& diag) {
   }
 }
 
+// What a container workload says instead of each key of a process workload.
+struct ContainerInstead {
+  std::string_view key;
+  std::string_view message;
+};
+constexpr ContainerInstead kNotForContainers[] = {
+    {"exec", "not used by container workloads (use container.args for a container's command)"},
+    {"env", "not used by container workloads (set container.env)"},
+    {"cwd", "not used by container workloads (set container.cwd)"},
+    {"user", "not used by container workloads (set container.user: a numeric uid[:gid])"},
+    {"group", "not used by container workloads (set container.user: a numeric uid:gid)"},
+    {"umask", "not used by container workloads"},
+    // The sd_notify socket is a host path the container does not see.
+    {"notify", "not supported for container workloads"},
+    {"watchdog", "not supported for container workloads"},
+};
+
+void reportProcessKeys(const MapView& view, const std::string& path, Diagnostics& diag) {
+  for (const ContainerInstead& instead : kNotForContainers) {
+    if (const MapEntry* entry = view.find(instead.key)) {
+      diag.report(entry->key_mark, fmt::format("{}.{}: {}", path, instead.key, instead.message));
+    }
+  }
+}
+
+// The command line and credentials of a process workload.
+void readProcessKeys(const MapView& view, const Field& field, WorkloadSpec& spec,
+                     Diagnostics& diag) {
+  const std::string& path = field.path;
+  if (const MapEntry* exec = view.find("exec")) {
+    readArgv(exec->field(path), spec.exec, diag);
+  } else {
+    diag.report(field.mark, "missing required key \"exec\"");
+  }
+  if (const MapEntry* env = view.find("env")) {
+    readEnv(env->field(path), spec.env, diag);
+  }
+  if (const MapEntry* cwd = view.find("cwd")) {
+    readCwd(cwd->field(path), spec, diag);
+  }
+  if (const MapEntry* user = view.find("user")) {
+    readUser(user->field(path), spec.user, diag);
+  }
+  if (const MapEntry* group = view.find("group")) {
+    readGroup(group->field(path), spec.group, diag);
+  }
+  if (const MapEntry* umask = view.find("umask")) {
+    readUmask(umask->field(path), spec.umask, diag);
+  }
+}
+
+void readHealthKeys(const MapView& view, const std::string& path, WorkloadSpec& spec,
+                    Diagnostics& diag) {
+  if (const MapEntry* notify = view.find("notify")) {
+    assignIfPresent(spec.notify, readBool(notify->field(path), diag));
+  }
+  if (const MapEntry* watchdog = view.find("watchdog")) {
+    const Field watchdog_field = watchdog->field(path);
+    readWatchdog(watchdog_field, spec.watchdog, diag);
+    if (spec.watchdog && !spec.notify) {
+      // The pings come over the notify socket: without it every instance would be killed.
+      reportAt(watchdog_field, "needs notify: true (WATCHDOG=1 pings come over sd_notify)", diag);
+    }
+  }
+}
+
 }  // namespace
 
 ParsedWorkload parseWorkload(const Field& field, Diagnostics& diag) {
@@ -144,30 +178,34 @@ ParsedWorkload parseWorkload(const Field& field, Diagnostics& diag) {
   } else {
     diag.report(field.mark, "missing required key \"name\"");
   }
-  view.reportUnknownKeys({"name", "exec", "env", "cwd", "user", "group", "umask", "rlimits",
-                          "oom_score_adj", "restart", "success_exit_codes", "stop", "output",
-                          "history", "core", "resources", "liveness", "notify", "watchdog"},
+  view.reportUnknownKeys({"name",
+                          "exec",
+                          "env",
+                          "cwd",
+                          "user",
+                          "group",
+                          "umask",
+                          "rlimits",
+                          "oom_score_adj",
+                          "restart",
+                          "success_exit_codes",
+                          "stop",
+                          "output",
+                          "history",
+                          "core",
+                          "resources",
+                          "liveness",
+                          "notify",
+                          "watchdog",
+                          "container"},
                          context, diag);
 
-  if (const MapEntry* exec = view.find("exec")) {
-    readArgv(exec->field(path), spec.exec, diag);
+  const MapEntry* container = view.find("container");
+  if (container != nullptr) {
+    readContainer(*container, path, spec.container, diag);
+    reportProcessKeys(view, path, diag);
   } else {
-    diag.report(field.mark, "missing required key \"exec\"");
-  }
-  if (const MapEntry* env = view.find("env")) {
-    readEnv(env->field(path), spec, diag);
-  }
-  if (const MapEntry* cwd = view.find("cwd")) {
-    readCwd(cwd->field(path), spec, diag);
-  }
-  if (const MapEntry* user = view.find("user")) {
-    readUser(user->field(path), spec.user, diag);
-  }
-  if (const MapEntry* group = view.find("group")) {
-    readGroup(group->field(path), spec.group, diag);
-  }
-  if (const MapEntry* umask = view.find("umask")) {
-    readUmask(umask->field(path), spec.umask, diag);
+    readProcessKeys(view, field, spec, diag);
   }
   if (const MapEntry* rlimits = view.find("rlimits")) {
     readRlimits(rlimits->field(path), spec.rlimits, diag);
@@ -202,16 +240,8 @@ ParsedWorkload parseWorkload(const Field& field, Diagnostics& diag) {
   if (const MapEntry* liveness = view.find("liveness")) {
     readLiveness(*liveness, path, spec.liveness, diag);
   }
-  if (const MapEntry* notify = view.find("notify")) {
-    assignIfPresent(spec.notify, readBool(notify->field(path), diag));
-  }
-  if (const MapEntry* watchdog = view.find("watchdog")) {
-    const Field watchdog_field = watchdog->field(path);
-    readWatchdog(watchdog_field, spec.watchdog, diag);
-    if (spec.watchdog && !spec.notify) {
-      // The pings come over the notify socket: without it every instance would be killed.
-      reportAt(watchdog_field, "needs notify: true (WATCHDOG=1 pings come over sd_notify)", diag);
-    }
+  if (container == nullptr) {
+    readHealthKeys(view, path, spec, diag);
   }
   return parsed;
 }

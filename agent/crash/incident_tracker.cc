@@ -45,7 +45,7 @@ IncidentTracker::IncidentTracker(UnitObserver& next, Dispatcher& dispatcher, Inc
       store_(store),
       worker_(worker),
       publisher_(publisher),
-      options_(std::move(options)) {}
+      options_(options) {}
 
 IncidentTracker::~IncidentTracker() {
   *alive_ = false;
@@ -71,13 +71,14 @@ void IncidentTracker::start() {
     std::vector<std::string> spool = store_.listSpool();
     return [this, alive, loaded = std::move(loaded), spool = std::move(spool)]() mutable {
       if (!alive.expired() && *alive.lock()) {
-        onLoaded(std::move(loaded), std::move(spool));
+        onLoaded(std::move(loaded), spool);
       }
     };
   });
 }
 
-void IncidentTracker::onLoaded(IncidentStore::Loaded loaded, std::vector<std::string> spool) {
+void IncidentTracker::onLoaded(IncidentStore::Loaded loaded,
+                               const std::vector<std::string>& spool) {
   for (const auto& name : loaded.removed_temp) {
     spdlog::warn("crash store: removed the half-written record {}", name);
   }
@@ -177,17 +178,33 @@ void IncidentTracker::onReport(const std::string& entry, Result<v1::CaptureRepor
   }
   v1::CrashIncident incident = nodeIncident(*report, entry, now);
   // A process below a unit's instance: units lead their own session.
-  if (auto leader = live_.find(process.session_id());
-      process.session_id() > 0 && leader != live_.end()) {
+  if (const Live* leader = sessionLeader(process); leader != nullptr) {
     incident.set_node_level(false);
     incident.set_descendant(true);
-    incident.set_unit(leader->second.second.unit);
-    incident.set_instance_id(leader->second.second.instance_id);
+    incident.set_unit(leader->unit);
+    incident.set_instance_id(leader->instance_id);
   } else {
     spdlog::info("crash intake: {} (pid {}) is no unit's: node-level record {}", process.exe(),
                  process.pid(), entry);
   }
   record(std::move(incident), true, entry);
+}
+
+const IncidentTracker::Live* IncidentTracker::sessionLeader(const v1::CrashProcess& process) const {
+  const pid_t session = process.session_id();
+  if (session <= 0) {
+    return nullptr;
+  }
+  if (auto leader = live_.find(session); leader != live_.end()) {
+    return &leader->second.second;
+  }
+  // An ended leader's pid may be reused since: only a process that started after the leader
+  // did can be below it (start times in ticks since boot).
+  if (auto ended = ended_.find(session);
+      ended != ended_.end() && process.start_time_ticks() >= ended->second.start_ticks) {
+    return &ended->second.live;
+  }
+  return nullptr;
 }
 
 void IncidentTracker::onInstanceStarted(const Unit& unit, const InstanceRecord& instance) {
@@ -203,6 +220,10 @@ void IncidentTracker::onInstanceEnded(const Unit& unit, const InstanceRecord& in
   if (auto live = live_.find(instance.pid); live != live_.end() &&
                                             live->second.second.instance_id == instance.id &&
                                             live->second.second.unit == unit.name()) {
+    const MonoTime now = dispatcher_.monotonicNow();
+    std::erase_if(ended_,
+                  [&](const auto& item) { return now - item.second.at > options_.report_timeout; });
+    ended_[instance.pid] = Ended{live->second.first, std::move(live->second.second), now};
     live_.erase(live);
   }
   if (!instance.exit || !isAbnormalEnd(unit.spec(), *instance.exit, stopping)) {

@@ -65,13 +65,15 @@ class IncidentTracker : public ForwardingObserver {
     v1::CaptureReport report;
   };
 
-  void onLoaded(IncidentStore::Loaded loaded, std::vector<std::string> spool);
+  void onLoaded(IncidentStore::Loaded loaded, const std::vector<std::string>& spool);
   void onReport(const std::string& entry, Result<v1::CaptureReport> report);
   void armTimeout(const std::string& id);
   void onTimeout(std::string id);  // a copy: the timer holding it is destroyed here.
   // Records `incident` (new or changed), persists it, publishes.
   void record(v1::CrashIncident incident, bool create, const std::string& adopt_entry);
   std::string findByProcess(const ProcKey& key) const;
+  // The unit instance whose session `process` belongs to, running or recently ended.
+  const Live* sessionLeader(const v1::CrashProcess& process) const;
   void scheduleRetention();
   void publish();
 
@@ -86,12 +88,20 @@ class IncidentTracker : public ForwardingObserver {
 
   std::map<std::string, IncidentPtr> incidents_;     // by id
   std::map<pid_t, std::pair<uint64_t, Live>> live_;  // running instances: pid -> ticks, unit
-  std::map<ProcKey, std::string> pending_;           // waiting for a report: process -> id
-  std::map<ProcKey, Arrived> early_;                 // reports in before their exit
-  std::map<std::string, TimerPtr> timeouts_;         // by incident id
-  std::set<std::string> seen_entries_;               // spool entries taken (or being taken)
-  std::map<std::string, int> writing_;               // incident id -> writes queued
-  bool loaded_ = false;                              // the store has been read
+  // Instances ended within report_timeout, by pid: a descendant's report can come after its
+  // leader's end (a container's init exits as soon as the workload under it has crashed).
+  struct Ended {
+    uint64_t start_ticks = 0;
+    Live live;
+    MonoTime at{};
+  };
+  std::map<pid_t, Ended> ended_;
+  std::map<ProcKey, std::string> pending_;    // waiting for a report: process -> id
+  std::map<ProcKey, Arrived> early_;          // reports in before their exit
+  std::map<std::string, TimerPtr> timeouts_;  // by incident id
+  std::set<std::string> seen_entries_;        // spool entries taken (or being taken)
+  std::map<std::string, int> writing_;        // incident id -> writes queued
+  bool loaded_ = false;                       // the store has been read
   bool retention_queued_ = false;
   bool retention_again_ = false;  // asked for while queued: its snapshot is already taken
   CrashEvents* events_ = nullptr;

@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <filesystem>
 #include <random>
 
@@ -19,6 +20,7 @@
 #include "agent/api/snapshot_updater.h"
 #include "agent/api/transport/api_server.h"
 #include "agent/cgroup/cgroup_setup.h"
+#include "agent/cgroup/layout.h"
 #include "agent/crash/crash_capture.h"
 #include "agent/daemon/unit_logger.h"
 #include "agent/event/event_loop.h"
@@ -34,6 +36,8 @@
 #include "agent/os/linux_spawner.h"
 #include "agent/os/orphans.h"
 #include "agent/os/process_hygiene.h"
+#include "agent/runtime/container_runtimes.h"
+#include "agent/runtime/container_spawner.h"
 #include "agent/supervisor/supervisor.h"
 #include "vigie/config.h"
 
@@ -158,6 +162,16 @@ int runAgent(const Options& options) {
     return 1;
   }
 
+  // OCI containers: the runtime runs them and exits; their processes are adopted through pidfds.
+  // The nonce keeps container ids unique across agent restarts.
+  ContainerSpawner container_spawner(
+      **spawner, fmt::format("{:x}", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         dispatcher.wallNow().time_since_epoch())
+                                         .count()));
+  LinuxContainerRuntimes container_runtimes(options.state_dir, detectCgroupLayout("/sys/fs/cgroup"),
+                                            container_spawner);
+  container_runtimes.deleteLeftovers();
+
   // Units' cgroups. Declared before the supervisor: units remove their cgroups when they go,
   // then the manager removes the units' parent.
   const CgroupsSpec cgroups_spec = cgroupsSpec(loaded.config, options);
@@ -246,8 +260,9 @@ int runAgent(const Options& options) {
                  notify_socket.error().message);
   }
   Supervisor supervisor(
-      dispatcher, **spawner, crash_capture.unitObserver(), [&] { return uniform(random_engine); },
-      Supervisor::workloadBaseEnv(environ), &output_tee, cgroups->manager.get(), health);
+      dispatcher, container_spawner, crash_capture.unitObserver(),
+      [&] { return uniform(random_engine); }, Supervisor::workloadBaseEnv(environ), &output_tee,
+      cgroups->manager.get(), health, &container_runtimes);
   observer.track(supervisor);
   snapshot_updater.track(supervisor);
   // Crash incidents join the API's snapshot (ListCrashes, GetCrash, Heartbeat) and its events.
@@ -284,7 +299,7 @@ int runAgent(const Options& options) {
                            api_spec.limits);
 
   TimerPtr orphan_timer = dispatcher.createTimer([&] {
-    const int reaped = reapOrphans([&](pid_t pid) { return (*spawner)->isTracked(pid); });
+    const int reaped = reapOrphans([&](pid_t pid) { return container_spawner.isTracked(pid); });
     if (reaped > 0) {
       spdlog::debug("reaped {} orphaned process(es)", reaped);
     }
@@ -301,7 +316,8 @@ int runAgent(const Options& options) {
       notifier.stopping();
       api_backend.beginShutdown();
       spdlog::info("{} received: stopping {} unit(s)", signalName(sig), supervisor.units().size());
-      supervisor.stopAll([&] { dispatcher.exit(); });
+      // Containers are deleted after their exit: wait for those deletions too.
+      supervisor.stopAll([&] { container_spawner.whenIdle([&] { dispatcher.exit(); }); });
     } else if (sig == SIGHUP && !stopping) {
       // A valid config is applied to the running set; an invalid one is rejected whole, its
       // errors logged, and nothing running is touched (the same as ReloadConfig).

@@ -473,4 +473,17 @@ Result<ProcessPtr> LinuxProcessSpawner::spawn(const SpawnSpec& spec,
   return ProcessPtr(std::move(process));
 }
 
+Result<ProcessPtr> LinuxProcessSpawner::adopt(pid_t pid, Process::ExitCallback on_exit) {
+  UniqueFd pidfd(pidfdOpen(pid, 0));
+  if (!pidfd) {
+    return Error::fromErrno("pidfd_open(" + std::to_string(pid) + ")");
+  }
+  auto process = std::make_unique<LinuxProcess>(dispatcher_, tracked_, pid, std::move(pidfd),
+                                                UniqueFd(), UniqueFd(), std::move(on_exit));
+  if (auto watched = process->watch(); !watched) {
+    return watched.error();
+  }
+  return ProcessPtr(std::move(process));
+}
+
 }  // namespace vigie

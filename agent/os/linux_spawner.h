@@ -24,6 +24,7 @@ class LinuxProcessSpawner final : public ProcessSpawner {
 
   Result<ProcessPtr> spawn(const SpawnSpec& spec, Process::ExitCallback on_exit) override;
   bool isTracked(pid_t pid) const override { return tracked_.count(pid) != 0; }
+  Result<ProcessPtr> adopt(pid_t pid, Process::ExitCallback on_exit) override;
 
  private:
   LinuxProcessSpawner(Dispatcher& dispatcher, UniqueFd dev_null, void* stack, size_t stack_size,

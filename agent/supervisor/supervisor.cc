@@ -7,14 +7,15 @@ namespace vigie {
 
 Supervisor::Supervisor(Dispatcher& dispatcher, ProcessSpawner& spawner, UnitObserver& observer,
                        std::function<double()> jitter, std::vector<std::string> base_env,
-                       OutputRouter* output_router, CgroupManager* cgroups, HealthServices health)
+                       OutputRouter* output_router, CgroupManager* cgroups, HealthServices health,
+                       ContainerRuntimes* containers)
     : ForwardingObserver(observer),
       own_probes_(health.probes == nullptr
                       ? std::make_unique<LinuxProbeFactory>(dispatcher, spawner)
                       : nullptr),
       health_(std::move(health)),
-      context_{dispatcher,          spawner,       *this,   std::move(jitter),
-               std::move(base_env), output_router, cgroups, &health_} {
+      context_{dispatcher,    spawner, *this,    std::move(jitter), std::move(base_env),
+               output_router, cgroups, &health_, containers} {
   if (health_.probes == nullptr) {
     health_.probes = own_probes_.get();
   }

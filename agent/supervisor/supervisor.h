@@ -19,11 +19,12 @@ class Supervisor final : public ForwardingObserver {
   // `output_router` (optional) receives the units' output for log files and journald;
   // `cgroups` (optional) gives each unit its cgroup. Both must outlive the supervisor.
   // `health`: the sd_notify router and socket path, and the probe factory (when none is given,
-  // the supervisor runs real probes through `spawner`).
+  // the supervisor runs real probes through `spawner`). `containers` (optional) prepares
+  // container units' bundles; `spawner` must then start SpawnSpec::container (ContainerSpawner).
   Supervisor(Dispatcher& dispatcher, ProcessSpawner& spawner, UnitObserver& observer,
              std::function<double()> jitter, std::vector<std::string> base_env,
              OutputRouter* output_router = nullptr, CgroupManager* cgroups = nullptr,
-             HealthServices health = {});
+             HealthServices health = {}, ContainerRuntimes* containers = nullptr);
 
   // Creates the units of `config` (the first load).
   void load(const AgentConfig& config);

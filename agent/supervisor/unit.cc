@@ -54,6 +54,16 @@ void Unit::prepareSpawnSpec() {
   if (prepared) {
     spawn_spec_ = std::move(*prepared);
     spawn_spec_error_ = addHealthEnv(spawn_spec_);
+    if (spec_.container && spawn_spec_error_.empty()) {
+      auto launch = context_.containers != nullptr
+                        ? context_.containers->prepare(spec_.name, *spec_.container)
+                        : Result<ContainerLaunch>(Error{"this agent runs no containers", ENOTSUP});
+      if (launch) {
+        spawn_spec_.container = std::move(*launch);
+      } else {
+        spawn_spec_error_ = "container: " + launch.error().message;
+      }
+    }
   } else {
     spawn_spec_error_ = prepared.error().message;
   }
@@ -287,7 +297,6 @@ void Unit::spawnInstance() {
   }
   instance.process = std::move(*process);
   instance.pid = instance.process->pid();
-  instance.start_ticks = instance.process->startTicks();
   Dispatcher& dispatcher = context_.dispatcher;
   instance.stdout_reader = std::make_unique<OutputReader>(
       dispatcher, UniqueFd(instance.process->takeStdout()), instance.stdout_tail,
@@ -295,12 +304,23 @@ void Unit::spawnInstance() {
   instance.stderr_reader = std::make_unique<OutputReader>(
       dispatcher, UniqueFd(instance.process->takeStderr()), instance.stderr_tail,
       forwardTo(OutputStream::kStderr, instance.id));
+  current_ = &instance;
+  if (instance.process->launching()) {
+    // An OCI runtime is creating the container: the instance starts once its process exists.
+    instance.process->onRunning([this, &instance] { onInstanceRunning(instance); });
+    return;
+  }
+  onInstanceRunning(instance);
+}
+
+void Unit::onInstanceRunning(InstanceRecord& instance) {
+  instance.pid = instance.process->pid();
+  instance.start_ticks = instance.process->startTicks();
   if (output_) {
     output_->instanceStarted(instance.id, instance.pid);
   }
   // A notify unit is ready at READY=1, and stays starting until then (unit_health.cc).
   instance.health.ready = !spec_.notify;
-  current_ = &instance;
   context_.observer.onInstanceStarted(*this, instance);
   startHealth(instance);
   if (!spec_.notify) {
@@ -321,6 +341,10 @@ OutputReader::Forward Unit::forwardTo(OutputStream stream, uint64_t instance_id)
 }
 
 void Unit::onInstanceExit(InstanceRecord& instance, const ExitStatus& status) {
+  if (!status.runtime_error.empty()) {
+    onRuntimeFailed(instance, status);
+    return;
+  }
   instance.exit = status;
   // The pidfd can be reported before the last bytes the process wrote: take them now, so that
   // the tail in its exit record and incident ends with its last line.
@@ -344,6 +368,27 @@ void Unit::onInstanceExit(InstanceRecord& instance, const ExitStatus& status) {
   killCgroup();
   onEnded(instance, classifyEnd(spec_, status, instance.health.end_reason),
           status.at_mono - instance.started_mono);
+}
+
+// The container runtime could not create or start the container: a failed start, like an exec
+// error, never a workload exit (the runtime's exit code is not the workload's).
+void Unit::onRuntimeFailed(InstanceRecord& instance, const ExitStatus& status) {
+  for (OutputReader* reader : {instance.stdout_reader.get(), instance.stderr_reader.get()}) {
+    if (reader != nullptr) {
+      reader->drain();
+    }
+  }
+  if (cgroup_) {
+    cgroup_->endInstance();
+  }
+  if (current_ == &instance) {
+    current_ = nullptr;
+  }
+  killCgroup();
+  instance.spawn_error = status.runtime_error;
+  ++failed_starts_;
+  context_.observer.onSpawnFailed(*this, instance);
+  onEnded(instance, ExitKind::kSpawnFailed, Duration::zero());
 }
 
 void Unit::onEnded(InstanceRecord& instance, ExitKind kind, Duration uptime) {

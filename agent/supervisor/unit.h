@@ -10,6 +10,7 @@
 
 #include "agent/health/health_monitor.h"
 #include "agent/health/health_services.h"
+#include "agent/runtime/container_runtimes.h"
 #include "agent/supervisor/instance.h"
 #include "vigie/cgroup.h"
 #include "vigie/config.h"
@@ -45,11 +46,12 @@ struct UnitContext {
   Dispatcher& dispatcher;
   ProcessSpawner& spawner;
   UnitObserver& observer;
-  std::function<double()> jitter;         // uniform in [0, 1)
-  std::vector<std::string> base_env;      // the agent's environment minus systemd's variables.
-  OutputRouter* output_router = nullptr;  // log files and journald; null: tails only.
-  CgroupManager* cgroups = nullptr;       // units' cgroups; null: none (tests, in-process).
-  HealthServices* health = nullptr;       // probes and sd_notify; null: units have no checks.
+  std::function<double()> jitter;           // uniform in [0, 1)
+  std::vector<std::string> base_env;        // the agent's environment minus systemd's variables.
+  OutputRouter* output_router = nullptr;    // log files and journald; null: tails only.
+  CgroupManager* cgroups = nullptr;         // units' cgroups; null: none (tests, in-process).
+  HealthServices* health = nullptr;         // probes and sd_notify; null: units have no checks.
+  ContainerRuntimes* containers = nullptr;  // container units' runtimes; null: they cannot start.
 };
 
 // One supervised workload: its spec, its life-cycle state (driven by unitTransition's table),
@@ -93,7 +95,9 @@ class Unit {
   void handle(UnitEvent event);
   void perform(UnitAction action);
   void spawnInstance();
+  void onInstanceRunning(InstanceRecord& instance);
   void onInstanceExit(InstanceRecord& instance, const ExitStatus& status);
+  void onRuntimeFailed(InstanceRecord& instance, const ExitStatus& status);
   void onEnded(InstanceRecord& instance, ExitKind kind, Duration uptime);
   InstanceRecord& pushInstance();
   void prepareSpawnSpec();

@@ -115,6 +115,44 @@ struct ProbeSpec {
   bool operator==(const ProbeSpec&) const = default;
 };
 
+// A bind mount into a container (rootfs mode).
+struct ContainerMountSpec {
+  std::string source;       // absolute host path.
+  std::string destination;  // absolute path inside the container.
+  bool readonly = false;
+
+  bool operator==(const ContainerMountSpec&) const = default;
+};
+
+// An OCI container workload (docs/containers.md), run by an OCI runtime. With `rootfs`, vigied
+// writes the bundle's config.json from these fields; with `bundle`, the bundle's own config.json
+// is used as is and only `runtime` applies.
+struct ContainerSpec {
+  std::string runtime;             // "runc", "crun" or an absolute path; "": first that works.
+  std::string rootfs;              // absolute; exactly one of rootfs and bundle.
+  std::string bundle;              // absolute; a directory holding config.json.
+  std::vector<std::string> args;   // rootfs: the process's argv (required).
+  std::vector<std::pair<std::string, std::string>> env;  // rootfs: after a default PATH.
+  std::string cwd = "/";           // rootfs: inside the container.
+  std::optional<uint32_t> uid;     // rootfs: numeric (names would be the container's); unset: 0.
+  std::optional<uint32_t> gid;     // rootfs: unset: the uid's value, or 0.
+  std::string hostname;            // rootfs: "": the unit's name.
+  bool readonly = true;            // rootfs: the root filesystem is mounted read-only.
+  bool host_network = false;       // rootfs: no network namespace (the host's interfaces).
+  std::vector<ContainerMountSpec> mounts;  // rootfs: bind mounts, in file order.
+  // rootfs: a minimal init (tini or catatonit from the host) runs as PID 1 and the workload as its
+  // child, so that signals reach it and zombies are reaped.
+  bool init = false;
+  SourceLocation location;  // where `container:` starts.
+
+  bool operator==(const ContainerSpec& other) const {
+    return runtime == other.runtime && rootfs == other.rootfs && bundle == other.bundle &&
+           args == other.args && env == other.env && cwd == other.cwd && uid == other.uid &&
+           gid == other.gid && hostname == other.hostname && readonly == other.readonly &&
+           host_network == other.host_network && mounts == other.mounts && init == other.init;
+  }
+};
+
 struct WorkloadSpec {
   std::string name;
   std::vector<std::string> exec;                         // argv; exec[0] may be a bare name.
@@ -137,6 +175,9 @@ struct WorkloadSpec {
   std::optional<ProbeSpec> liveness;
   bool notify = false;               // sd_notify: NOTIFY_SOCKET; starting until READY=1.
   std::optional<Duration> watchdog;  // needs notify: SIGABRT when no WATCHDOG=1 comes in time.
+  // Set: the workload is an OCI container and `exec`, `env`, `cwd`, `user`, `group`, `umask`,
+  // `notify` and `watchdog` are not used (the parser refuses them).
+  std::optional<ContainerSpec> container;
   SourceLocation location;           // where the entry starts.
 };
 

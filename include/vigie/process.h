@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <cerrno>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -44,6 +45,16 @@ struct CgroupPlacement {
   bool empty() const { return cgroup2_dir_fd < 0 && v1_procs_fds.empty(); }
 };
 
+// An OCI container started instead of exec'ing argv (agent/runtime): the runtime creates and
+// starts the container, then exits, and the container's process is supervised in its place.
+struct ContainerLaunch {
+  std::string runtime;     // the runtime's executable: runc or crun.
+  std::string state_root;  // the runtime's --root, which holds vigied's containers only.
+  std::string bundle;      // the directory holding config.json.
+  std::string work_dir;    // each instance's pid file and runtime log.
+  std::string name;        // the unit's: container ids are "<name>-<agent nonce>-<serial>".
+};
+
 struct SpawnSpec {
   std::vector<std::string> argv;           // argv[0] may be a bare name: looked up in PATH.
   std::vector<std::string> env;            // complete environment, "KEY=value".
@@ -54,6 +65,9 @@ struct SpawnSpec {
   std::vector<ResourceLimit> rlimits;
   std::optional<int> oom_score_adj;
   CgroupPlacement cgroup;  // empty: the agent's own cgroups.
+  // Set: argv is not used; the runtime runs the container (as root, in `cgroup`) with this
+  // spec's environment, rlimits and output pipes, which the container's process inherits.
+  std::optional<ContainerLaunch> container;
 };
 
 // How a process ended, as waitid() reports it, with its resource usage.
@@ -67,6 +81,9 @@ struct ExitStatus {
   struct rusage usage {};
   MonoTime at_mono{};
   WallTime at_wall{};
+  // Set when an OCI runtime failed to create or start the container (a bad bundle, a missing
+  // rootfs): the workload never ran, and `code` is the runtime's, not the workload's.
+  std::string runtime_error{};
 
   bool coreDumped() const { return kind == Kind::kDumped; }
   bool bySignal() const { return kind == Kind::kKilled || kind == Kind::kDumped; }
@@ -91,6 +108,12 @@ class Process {
   // Read ends of the stdout and stderr pipes; the caller takes ownership. -1 when not captured.
   virtual int takeStdout() = 0;
   virtual int takeStderr() = 0;
+  // Whether an OCI runtime is still creating the workload's process (pid() is then the
+  // runtime's). `on_running` runs once, on the loop, when the workload's process exists and
+  // pid() names it; not at all when the launch fails (the exit callback says why).
+  virtual bool launching() const { return false; }
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): overrides keep the callback.
+  virtual void onRunning(std::function<void()> /*on_running*/) {}
 };
 using ProcessPtr = std::unique_ptr<Process>;
 
@@ -102,6 +125,12 @@ class ProcessSpawner {
   virtual Result<ProcessPtr> spawn(const SpawnSpec& spec, Process::ExitCallback on_exit) = 0;
   // Whether `pid` is a started, not yet reaped process of ours: the orphan reaper skips those.
   virtual bool isTracked(pid_t pid) const = 0;
+  // Supervises an existing child of ours (one re-parented to us as subreaper) through a pidfd,
+  // like a spawned process but without output pipes.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): overrides keep the callback.
+  virtual Result<ProcessPtr> adopt(pid_t /*pid*/, Process::ExitCallback /*on_exit*/) {
+    return Error{"this spawner cannot adopt processes", ENOTSUP};
+  }
 };
 
 }  // namespace vigie

@@ -62,6 +62,15 @@ class FakeSpawner final : public ProcessSpawner {
     return ProcessPtr(std::move(process));
   }
 
+  // An adopted process joins `spawned` like a started one (no output pipes either way).
+  Result<ProcessPtr> adopt(pid_t pid, Process::ExitCallback on_exit) override {
+    ++adopt_calls;
+    auto process = std::make_unique<FakeProcess>(pid, std::move(on_exit));
+    latest = process.get();
+    spawned.push_back(process.get());
+    return ProcessPtr(std::move(process));
+  }
+
   bool isTracked(pid_t pid) const override {
     for (const FakeProcess* p : spawned) {
       if (p->pid() == pid) {
@@ -95,6 +104,7 @@ class FakeSpawner final : public ProcessSpawner {
   }
 
   int spawn_calls = 0;
+  int adopt_calls = 0;
   int fail_spawns = 0;  // the next N spawns fail like a missing binary.
   FakeProcess* latest = nullptr;
   std::vector<FakeProcess*> spawned;  // in spawn order; valid while their instance is kept.

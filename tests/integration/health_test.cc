@@ -40,70 +40,7 @@ std::string execLine(const std::vector<std::string>& args) {
   return out + "]\n";
 }
 
-// vigied on `config`, and a gRPC client on its socket.
-class Agent {
- public:
-  Agent(const TempDir& dir, const std::string& config)
-      : socket_(dir.file("vigie.sock")), vigied_(dir, options(dir, config)) {
-    // Connect once the socket is there: a first connect that fails puts the channel into gRPC's
-    // reconnect backoff, which costs seconds.
-    REQUIRE_MESSAGE(vigied_.waitForLog("vigied started"), vigied_.stderrText());
-    stub_ = v1::Agent::NewStub(
-        grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials()));
-    REQUIRE_MESSAGE(pollUntil([&] { return reachable(); }), vigied_.stderrText());
-  }
-
-  static DaemonProcess::Options options(const TempDir& dir, const std::string& config) {
-    std::vector<std::string> args = daemonArgs(dir, config);
-    args.insert(args.end(), {"--log-target", "stderr"});
-    return {.args = args};
-  }
-
-  bool reachable() {
-    v1::GetNodeResponse node;
-    return stub_->GetNode(callContext().get(), {}, &node).ok();
-  }
-
-  std::optional<v1::Unit> unit(const std::string& name) { return getUnit(*stub_, name); }
-
-  // The instance `id` of `name`, as GetUnit has it now.
-  std::optional<v1::Instance> instance(const std::string& name, uint64_t id) {
-    const auto found = unit(name);
-    if (!found) {
-      return std::nullopt;
-    }
-    for (const v1::Instance& instance : found->instances()) {
-      if (instance.id() == id) {
-        return instance;
-      }
-    }
-    return std::nullopt;
-  }
-
-  // `vigiectl ARGS` against this agent: its stdout and stderr.
-  std::string vigiectl(const std::string& args) {
-    const std::string command =
-        std::string(VIGIE_BIN_DIR) + "/vigiectl --socket " + socket_ + " " + args + " 2>&1";
-    std::string out;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    char buffer[4096];
-    size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-      out.append(buffer, n);
-    }
-    ::pclose(pipe);
-    return out;
-  }
-
-  std::string log() const { return vigied_.stderrText(); }
-  DaemonProcess& process() { return vigied_; }
-
- private:
-  std::string socket_;
-  DaemonProcess vigied_;
-  std::unique_ptr<v1::Agent::Stub> stub_;
-};
+using Agent = ApiAgent;
 
 bool ended(const std::optional<v1::Instance>& instance) {
   return instance && instance->has_exit();
