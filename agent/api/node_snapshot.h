@@ -86,6 +86,7 @@ struct UnitConfigView {
   bool notify = false;
   std::optional<Duration> watchdog;
   std::optional<ProbeSpec> liveness;
+  std::optional<ContainerSpec> container;
 
   bool operator==(const UnitConfigView&) const = default;
 };

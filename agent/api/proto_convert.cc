@@ -221,6 +221,18 @@ void fillUnitConfig(const UnitConfigView& config, v1::UnitConfig* out) {
   if (config.liveness) {
     fillLivenessProbe(*config.liveness, out->mutable_liveness());
   }
+  if (config.container) {
+    v1::ContainerConfig* container = out->mutable_container();
+    container->set_runtime(config.container->runtime);
+    container->set_rootfs(config.container->rootfs);
+    container->set_bundle(config.container->bundle);
+    for (const std::string& arg : config.container->args) {
+      container->add_args(arg);
+    }
+    container->set_init(config.container->init);
+    container->set_readonly(config.container->readonly);
+    container->set_host_network(config.container->host_network);
+  }
 }
 
 void fillLivenessProbe(const ProbeSpec& probe, v1::LivenessProbe* out) {

@@ -38,6 +38,7 @@ UnitConfigView buildConfigView(const WorkloadSpec& spec) {
   config.notify = spec.notify;
   config.watchdog = spec.watchdog;
   config.liveness = spec.liveness;
+  config.container = spec.container;
   return config;
 }
 

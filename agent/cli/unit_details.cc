@@ -144,6 +144,24 @@ void appendInstances(std::string& out, const v1::Unit& unit, WallTime now, bool 
 }
 
 // The current instance's readiness, STATUS= and probe.
+// A container unit's image and runtime, where a process unit shows exec, cwd and user.
+void appendContainer(std::string& out, const v1::ContainerConfig& container) {
+  if (!container.bundle().empty()) {
+    appendField(out, "  bundle", container.bundle());
+  } else {
+    appendField(out, "  rootfs",
+                container.rootfs() + (container.readonly() ? " (read-only)" : " (writable)"));
+    appendField(
+        out, "  args",
+        shellJoin(std::vector<std::string>(container.args().begin(), container.args().end())));
+    appendField(out, "  network", container.host_network() ? "the host's" : "its own namespace");
+  }
+  appendField(out, "  runtime",
+              container.runtime().empty() ? "(the first that works here)" : container.runtime());
+  appendField(out, "  init",
+              container.init() ? "yes (tini or catatonit is PID 1)" : "no (the workload is PID 1)");
+}
+
 void appendHealth(std::string& out, const v1::Unit& unit, WallTime now) {
   const v1::Instance* current = currentInstance(unit);
   if (current == nullptr) {
@@ -221,12 +239,16 @@ std::string renderUnitDetails(const v1::GetUnitResponse& response, WallTime now,
   if (response.has_config()) {
     const v1::UnitConfig& config = response.config();
     out += "Config:\n";
-    appendField(out, "  exec",
-                shellJoin(std::vector<std::string>(config.exec().begin(), config.exec().end())));
-    appendField(out, "  cwd", config.cwd().empty() ? "/" : config.cwd());
-    appendField(out, "  user", config.user().empty() ? "(the agent's user)" : config.user());
-    appendField(out, "  group",
-                config.group().empty() ? "(the user's primary group)" : config.group());
+    if (config.has_container()) {
+      appendContainer(out, config.container());
+    } else {
+      appendField(out, "  exec",
+                  shellJoin(std::vector<std::string>(config.exec().begin(), config.exec().end())));
+      appendField(out, "  cwd", config.cwd().empty() ? "/" : config.cwd());
+      appendField(out, "  user", config.user().empty() ? "(the agent's user)" : config.user());
+      appendField(out, "  group",
+                  config.group().empty() ? "(the user's primary group)" : config.group());
+    }
     appendField(out, "  restart", restartPolicyName(config.restart_policy()));
     if (config.notify()) {
       appendField(out, "  notify", "yes (starting until READY=1)");

@@ -90,6 +90,16 @@ TEST_CASE("container: runs from a busybox rootfs, its output captured, its exit 
   // The ended container is deleted, with its pid file and runtime log.
   CHECK_MESSAGE(pollUntil([&] { return runcContainers(stateRoot(dir)).empty(); }), agent.log());
   CHECK(pollUntil([&] { return instanceFiles(dir, "box").empty(); }));
+  // What an SRE sees: the rootfs and the runtime's choice instead of exec.
+  const std::string shown = agent.vigiectl("unit show box");
+  INFO(shown);
+  const auto rootfs_lines = linesContaining(shown, "  rootfs: ");
+  REQUIRE(rootfs_lines.size() == 1);
+  CHECK(contains(rootfs_lines[0], rootfs + " (read-only)"));
+  const auto init_lines = linesContaining(shown, "  init: ");
+  REQUIRE(init_lines.size() == 1);
+  CHECK(contains(init_lines[0], "no (the workload is PID 1)"));
+  CHECK_FALSE(contains(shown, "exec:"));
 }
 
 TEST_CASE("container: SIGSEGV kills a PID 1 workload, and with init tini reports exit 139") {
