@@ -23,15 +23,6 @@ constexpr int64_t kMaxEventQueue = 1'000'000;
 // sun_path holds the path and its terminating NUL.
 constexpr size_t kMaxSocketPath = sizeof(sockaddr_un{}.sun_path) - 1;
 
-std::optional<std::string> readAbsolutePath(const Field& field, Diagnostics& diag) {
-  std::optional<std::string> path = readString(field, diag);
-  if (path && (path->empty() || (*path)[0] != '/')) {
-    reportAt(field, fmt::format("\"{}\" is not an absolute path", *path), diag);
-    return std::nullopt;
-  }
-  return path;
-}
-
 void readSocketPath(const Field& field, std::string& socket, Diagnostics& diag) {
   std::optional<std::string> path = readAbsolutePath(field, diag);
   if (path && path->size() > kMaxSocketPath) {

@@ -24,15 +24,6 @@ constexpr size_t kMaxHostnameLength = 64;  // HOST_NAME_MAX
 // With `bundle`, the bundle's config.json says everything else.
 constexpr std::string_view kBundleKeys[] = {"runtime", "bundle", "init"};
 
-std::optional<std::string> readAbsolutePath(const Field& field, Diagnostics& diag) {
-  std::optional<std::string> path = readString(field, diag);
-  if (path && (path->empty() || (*path)[0] != '/')) {
-    reportAt(field, fmt::format("\"{}\" is not an absolute path", *path), diag);
-    return std::nullopt;
-  }
-  return path;
-}
-
 std::optional<std::string> readRuntime(const Field& field, Diagnostics& diag) {
   std::optional<std::string> runtime = readString(field, diag);
   if (!runtime || *runtime == "runc" || *runtime == "crun" ||

@@ -57,18 +57,6 @@ std::optional<std::string> readName(const Field& field, Diagnostics& diag) {
   return name;
 }
 
-void readCwd(const Field& field, WorkloadSpec& spec, Diagnostics& diag) {
-  std::optional<std::string> cwd = readString(field, diag);
-  if (!cwd) {
-    return;
-  }
-  if (cwd->empty() || (*cwd)[0] != '/') {
-    reportAt(field, fmt::format("\"{}\" is not an absolute path", *cwd), diag);
-    return;
-  }
-  spec.cwd = std::move(*cwd);
-}
-
 void readExitCodes(const Field& field, WorkloadSpec& spec, Diagnostics& diag) {
   if (!expectList(field, diag)) {
     return;
@@ -127,7 +115,7 @@ void readProcessKeys(const MapView& view, const Field& field, WorkloadSpec& spec
     readEnv(env->field(path), spec.env, diag);
   }
   if (const MapEntry* cwd = view.find("cwd")) {
-    readCwd(cwd->field(path), spec, diag);
+    assignIfPresent(spec.cwd, readAbsolutePath(cwd->field(path), diag));
   }
   if (const MapEntry* user = view.find("user")) {
     readUser(user->field(path), spec.user, diag);

@@ -167,6 +167,15 @@ std::optional<std::string> readString(const Field& field, Diagnostics& diag) {
   return std::nullopt;
 }
 
+std::optional<std::string> readAbsolutePath(const Field& field, Diagnostics& diag) {
+  std::optional<std::string> path = readString(field, diag);
+  if (path && (path->empty() || (*path)[0] != '/')) {
+    reportAt(field, fmt::format("\"{}\" is not an absolute path", *path), diag);
+    return std::nullopt;
+  }
+  return path;
+}
+
 std::optional<bool> boolFromText(std::string_view text) {
   if (text == "true" || text == "True" || text == "TRUE") {
     return true;

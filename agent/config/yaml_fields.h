@@ -88,6 +88,7 @@ bool isAbsent(const Field& field);
 bool expectMap(const Field& field, Diagnostics& diag);
 bool expectList(const Field& field, Diagnostics& diag);
 std::optional<std::string> readString(const Field& field, Diagnostics& diag);
+std::optional<std::string> readAbsolutePath(const Field& field, Diagnostics& diag);
 // YAML 1.2 core booleans: true, True, TRUE, false, False, FALSE.
 std::optional<bool> boolFromText(std::string_view text);
 std::optional<bool> readBool(const Field& field, Diagnostics& diag);

@@ -56,4 +56,11 @@ inline std::string errorOf(const std::string& yaml) {
   return errors[0];
 }
 
+// The only workload of a config that must be valid.
+inline WorkloadSpec workloadOf(const std::string& yaml) {
+  const AgentConfig config = configOf(yaml);
+  REQUIRE(config.workloads.size() == 1);
+  return config.workloads[0];
+}
+
 }  // namespace vigie::testing

@@ -15,12 +15,7 @@ namespace {
 using testing::configOf;
 using testing::errorOf;
 using testing::errorsOf;
-
-WorkloadSpec workloadOf(const std::string& yaml) {
-  const AgentConfig config = configOf(yaml);
-  REQUIRE(config.workloads.size() == 1);
-  return config.workloads[0];
-}
+using testing::workloadOf;
 
 // Line 3 is `container:`, its keys start on line 4 at column 7.
 std::string containerWorkload(const std::string& keys, const std::string& after = "") {

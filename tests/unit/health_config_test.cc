@@ -13,13 +13,7 @@ namespace {
 
 using testing::configOf;
 using testing::errorsOf;
-
-// The only workload of a config that must be valid.
-WorkloadSpec workloadOf(const std::string& yaml) {
-  const AgentConfig config = configOf(yaml);
-  REQUIRE(config.workloads.size() == 1);
-  return config.workloads[0];
-}
+using testing::workloadOf;
 
 std::string oneWorkload(const std::string& extra) {
   return "workloads:\n  - name: web\n    exec: [/usr/bin/web]\n" + extra;
