@@ -36,6 +36,12 @@ depends=$(field Depends)
 echo "Depends: $depends"
 depends_names=$(tr ',' '\n' <<<"$depends" | sed 's/^ *//; s/[ (].*//' | sort -u)
 grep -qx adduser <<<"$depends_names" || fail "Depends lacks adduser (postinst uses addgroup)"
+# Container units need an OCI runtime and, for init: true, a static init: recommended, not
+# required (a node without containers needs neither).
+recommends=$(field Recommends)
+echo "Recommends: $recommends"
+[[ "$recommends" == *"runc | crun"* && "$recommends" == *"tini | catatonit"* ]] ||
+  fail "Recommends lacks runc | crun or tini | catatonit (docs/containers.md)"
 dpkg-deb -x "$deb" "$work/root"
 mapfile -t programs < <(grep -v '^$' "$programs_list")
 for program in "${programs[@]}"; do
