@@ -86,6 +86,8 @@ class ContainerProcess final : public Process {
       // Gone before its container (the unit went away): nothing of it may stay behind.
       if (container_ && !container_->exited()) {
         container_->signalGroup(SIGKILL).ok();
+      } else if (!container_ && launcher_ && !launcher_->exited()) {
+        launcher_->signal(SIGKILL).ok();  // a runtime that went on would start an orphan.
       }
       cleanUp();
     }

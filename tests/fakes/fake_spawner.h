@@ -3,6 +3,7 @@
 #include <csignal>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "vigie/dispatcher.h"
@@ -14,13 +15,19 @@ namespace vigie::testing {
 // test calls FakeSpawner::exitLatest().
 class FakeProcess final : public Process {
  public:
-  FakeProcess(pid_t pid, ExitCallback on_exit) : pid_(pid), on_exit_(std::move(on_exit)) {}
+  // `signal_log` (optional) outlives the process: it keeps (pid, signal) of every signal().
+  FakeProcess(pid_t pid, ExitCallback on_exit,
+              std::vector<std::pair<pid_t, int>>* signal_log = nullptr)
+      : pid_(pid), on_exit_(std::move(on_exit)), signal_log_(signal_log) {}
 
   pid_t pid() const override { return pid_; }
   uint64_t startTicks() const override { return 1000 + static_cast<uint64_t>(pid_); }
   bool exited() const override { return exited_; }
   Status signal(int sig) override {
     signals.push_back(sig);
+    if (signal_log_ != nullptr) {
+      signal_log_->emplace_back(pid_, sig);
+    }
     return Status::okStatus();
   }
   Status signalGroup(int sig) override {
@@ -42,6 +49,7 @@ class FakeProcess final : public Process {
  private:
   pid_t pid_;
   ExitCallback on_exit_;
+  std::vector<std::pair<pid_t, int>>* signal_log_;
   bool exited_ = false;
 };
 
@@ -56,7 +64,7 @@ class FakeSpawner final : public ProcessSpawner {
       --fail_spawns;
       return Error{"exec " + spec.argv.front() + ": No such file or directory", ENOENT};
     }
-    auto process = std::make_unique<FakeProcess>(next_pid_++, std::move(on_exit));
+    auto process = std::make_unique<FakeProcess>(next_pid_++, std::move(on_exit), &signal_log);
     latest = process.get();
     spawned.push_back(process.get());
     return ProcessPtr(std::move(process));
@@ -104,6 +112,7 @@ class FakeSpawner final : public ProcessSpawner {
   }
 
   int spawn_calls = 0;
+  std::vector<std::pair<pid_t, int>> signal_log;  // every spawned process's signal(), in order.
   int adopt_calls = 0;
   int fail_spawns = 0;  // the next N spawns fail like a missing binary.
   FakeProcess* latest = nullptr;

@@ -142,6 +142,19 @@ TEST_CASE("container spawner: a runtime that exits 0 without a pid file is a run
   CHECK(f.running == 0);
 }
 
+TEST_CASE(
+    "container spawner: an instance dropped while its container is created kills the "
+    "runtime and deletes the container") {
+  Fixture f;
+  ProcessPtr process = f.start();
+  const pid_t runtime = f.spawner.latest->pid();
+  process.reset();  // the fake runtime goes with it: its signals are in the spawner's log.
+  CHECK(f.spawner.signal_log == std::vector<std::pair<pid_t, int>>{{runtime, SIGKILL}});
+  CHECK(f.containers.pendingDeletes() == 1);
+  CHECK(f.spawner.last_spec->argv.back() == "web-n0-1");
+  CHECK_FALSE(f.ended);
+}
+
 TEST_CASE("container spawner: each instance gets its own container id") {
   Fixture f;
   ProcessPtr first = f.start();
