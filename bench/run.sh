@@ -9,11 +9,14 @@
 # 3. The API under load: heartbeat_size, heartbeat_qps and fleet_bench, each printing its own.
 # 4. Crash capture (root): coredump_drain, coredump_latency and crash_incident, which install
 #    their own core_pattern for the run; it is put back however the run ends.
+# 5. Containers (root, runc installed): container_restart, a container unit's crash -> running
+#    against a process unit's and runc's own crash loop.
 #
 # Every other vigied here runs with --core-pattern leave: only step 4 touches the pattern.
 #
 # Env knobs: BENCH_PEERS=0 skips step 2; BENCH_REPEAT (default 3) repeats of step 1;
-# PEERS_DIR; BENCH_API=0 skips step 3; BENCH_CRASH=0 skips step 4. Exit status: 0 when every
+# PEERS_DIR; BENCH_API=0 skips step 3; BENCH_CRASH=0 skips step 4; BENCH_CONTAINER=0 skips
+# step 5. Exit status: 0 when every
 # measurement ran (whatever the figures), 1 otherwise.
 set -euo pipefail
 
@@ -196,5 +199,24 @@ else
       status=1
     fi
   done
+fi
+# 5. Containers (bench/README.md, "Container units"): crash -> next instance running for a
+#    container unit under vigied, against the same crasher as a process unit and runc's own
+#    crash loop. Root and runc only (where vigied looks for it); BENCH_CONTAINER=0 skips it.
+if [[ ${BENCH_CONTAINER:-1} == 0 ]]; then
+  echo "== container_restart: skipped (BENCH_CONTAINER=0)"
+elif [[ $(id -u) != 0 ]]; then
+  echo "== container_restart: skipped (runc needs root)"
+elif ! PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin command -v runc >/dev/null 2>&1; then
+  echo "== container_restart: skipped (runc is not installed)"
+else
+  echo
+  echo "== container_restart (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  if [[ ! -x $bin/container_restart ]]; then
+    echo "bench: $bin/container_restart is missing; build first (make build)" >&2
+    status=1
+  elif ! "$bin/container_restart"; then
+    status=1
+  fi
 fi
 exit "$status"
