@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,6 +22,13 @@ int64_t monoNs() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
+void sleepNs(int64_t ns) {
+  timespec ts{};
+  ts.tv_sec = ns / 1'000'000'000;
+  ts.tv_nsec = ns % 1'000'000'000;
+  nanosleep(&ts, nullptr);
 }
 
 double cpuSeconds(const rusage& usage) {
@@ -136,6 +144,43 @@ std::string loadAverage() {
   std::string fifteen;
   in >> one >> five >> fifteen;
   return one + " " + five + " " + fifteen;
+}
+
+std::string yamlQuote(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string logTail(const std::string& path, size_t max_lines) {
+  std::ifstream in(path);
+  std::deque<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    lines.push_back(line);
+    if (lines.size() > max_lines) {
+      lines.pop_front();
+    }
+  }
+  std::string out;
+  for (const std::string& kept : lines) {
+    out += "    " + kept + "\n";
+  }
+  return out.empty() ? "    (empty)\n" : out;
+}
+
+bool runsBinary(pid_t pid, const struct stat& binary) {
+  struct stat exe {};
+  const std::string link = "/proc/" + std::to_string(pid) + "/exe";
+  if (pid <= 1 || stat(link.c_str(), &exe) != 0) {
+    return false;
+  }
+  return exe.st_dev == binary.st_dev && exe.st_ino == binary.st_ino;
 }
 
 }  // namespace vigie::bench

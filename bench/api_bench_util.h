@@ -1,9 +1,13 @@
-// Shared by the benchmarks (heartbeat_qps, fleet_bench, restart_latency): a private work dir, test
-// certificates made with openssl, clocks and percentiles.
+// Shared by the benchmarks (heartbeat_qps, fleet_bench, restart_latency, container_restart): a
+// private work dir, test certificates made with openssl, clocks and percentiles, and what the
+// ones that run vigied write and read (YAML quoting, log tails, pids of their workload).
 #pragma once
 
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,6 +17,8 @@
 namespace vigie::bench {
 
 int64_t monoNs();
+// nanosleep: a signal ends it early (EINTR), so callers re-check their deadlines and flags.
+void sleepNs(int64_t ns);
 double cpuSeconds(const rusage& usage);  // user + system
 
 // Nearest rank on a sorted copy; 0 for an empty sample.
@@ -55,5 +61,14 @@ Status writeWholeFile(const std::string& path, const std::string& text);
 std::string besideSelf(const std::string& name);
 
 std::string loadAverage();
+
+// `text` as a double-quoted YAML scalar.
+std::string yamlQuote(const std::string& text);
+
+// The last `max_lines` lines of a log, indented for an error message ("(empty)" for none).
+std::string logTail(const std::string& path, size_t max_lines);
+
+// True if pid runs `binary` (its stat): then it is one of ours, not a recycled pid.
+bool runsBinary(pid_t pid, const struct stat& binary);
 
 }  // namespace vigie::bench

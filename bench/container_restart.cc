@@ -31,9 +31,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <deque>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <utility>
@@ -46,6 +44,7 @@
 #include "record.h"
 #include "record_file.h"
 #include "vigie/result.h"
+#include "vigied_child.h"
 
 extern char** environ;  // NOLINT(readability-identifier-naming): POSIX name.
 
@@ -57,10 +56,17 @@ using vigie::Result;
 using vigie::Status;
 using vigie::bench::besideSelf;
 using vigie::bench::loadAverage;
+using vigie::bench::logTail;
 using vigie::bench::monoNs;
 using vigie::bench::percentile;
 using vigie::bench::RecordFile;
+using vigie::bench::runsBinary;
+using vigie::bench::sleepNs;
+using vigie::bench::vigiedArgs;
+using vigie::bench::VigiedChild;
+using vigie::bench::VigiedChildOptions;
 using vigie::bench::WorkDir;
+using vigie::bench::yamlQuote;
 
 constexpr int64_t kNsPerMs = 1'000'000;
 constexpr int64_t kNsPerSec = 1'000'000'000;
@@ -83,13 +89,6 @@ void installSignalHandlers() {
   for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
     sigaction(signal_number, &action, nullptr);
   }
-}
-
-void sleepNs(int64_t ns) {
-  timespec ts{};
-  ts.tv_sec = ns / kNsPerSec;
-  ts.tv_nsec = ns % kNsPerSec;
-  nanosleep(&ts, nullptr);  // EINTR is fine: every caller re-checks its deadline and flags.
 }
 
 double toMs(int64_t ns) {
@@ -115,34 +114,6 @@ enum class Column { kContainer, kProcess };
 
 const char* columnName(Column column) {
   return column == Column::kContainer ? "container" : "process";
-}
-
-std::string yamlQuote(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string logTail(const std::string& path, size_t max_lines) {
-  std::ifstream in(path);
-  std::deque<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) {
-    lines.push_back(line);
-    if (lines.size() > max_lines) {
-      lines.pop_front();
-    }
-  }
-  std::string out;
-  for (const std::string& kept : lines) {
-    out += "    " + kept + "\n";
-  }
-  return out.empty() ? "    (empty)\n" : out;
 }
 
 // Starts argv with stdin /dev/null and its output appended to `log`.
@@ -256,119 +227,31 @@ void checkNoContainers(const std::string& runtime, const std::string& root, cons
   fmt::print(stderr, " (deleted now)\n");
 }
 
-// True if pid runs the crasher binary: it then is one of ours, not a recycled pid.
-bool runsBinary(pid_t pid, const struct stat& binary) {
-  struct stat exe {};
-  if (pid <= 1 || stat(fmt::format("/proc/{}/exe", pid).c_str(), &exe) != 0) {
-    return false;
-  }
-  return exe.st_dev == binary.st_dev && exe.st_ino == binary.st_ino;
+// vigied for one round. --cgroups off: a killed run must not leave a `vigie` cgroup parent
+// behind, and the column without containers has none. One log per column, appended to.
+Result<VigiedChild> startVigied(const std::string& vigied, const std::string& config,
+                                const std::string& state_dir, const std::string& log) {
+  VigiedChildOptions options;
+  options.args = vigiedArgs(vigied, config, state_dir, state_dir + "/vigie.sock");
+  options.args.insert(options.args.end(), {"--cgroups", "off", "--metrics-listen", "127.0.0.1:0",
+                                           "--log-target", "stderr"});
+  options.log = log;
+  options.append_log = true;
+  options.stop_grace_ns = kStopGraceNs;
+  return VigiedChild::start(options);
 }
 
-// vigied as a child: SIGTERM when we die; stopped with SIGTERM, SIGKILL to its group after
-// kStopGraceNs.
-class VigiedProcess {
- public:
-  static Result<VigiedProcess> start(const std::string& vigied, const std::string& config,
-                                     const std::string& state_dir, const std::string& log) {
-    // --core-pattern leave: no business with the host's pattern. --cgroups off: a killed run
-    // must not leave a `vigie` cgroup parent behind, and the column without containers has none.
-    std::vector<std::string> args = {vigied,
-                                     "--config",
-                                     config,
-                                     "--state-dir",
-                                     state_dir,
-                                     "--socket",
-                                     state_dir + "/vigie.sock",
-                                     "--core-pattern",
-                                     "leave",
-                                     "--cgroups",
-                                     "off",
-                                     "--metrics-listen",
-                                     "127.0.0.1:0",
-                                     "--log-target",
-                                     "stderr"};
-    std::vector<char*> argv;
-    for (std::string& arg : args) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (log_fd < 0) {
-      return Error::fromErrno("open " + log);
-    }
-    const pid_t parent = getpid();
-    const pid_t pid = fork();
-    if (pid < 0) {
-      Error error = Error::fromErrno("fork");
-      close(log_fd);
-      return error;
-    }
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (getppid() != parent) {
-        _exit(127);
-      }
-      setpgid(0, 0);
-      const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-      if (null_fd >= 0) {
-        dup2(null_fd, STDIN_FILENO);
-      }
-      dup2(log_fd, STDOUT_FILENO);
-      dup2(log_fd, STDERR_FILENO);
-      close_range(3, ~0U, 0);
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(log_fd);
-    return VigiedProcess(pid);
+// SIGTERM must end it cleanly (exit status 0).
+Status stopVigied(VigiedChild& daemon) {
+  auto status = daemon.stop();
+  if (!status) {
+    return status.error();
   }
-
-  VigiedProcess(VigiedProcess&& other) noexcept : pid_(std::exchange(other.pid_, -1)) {}
-  VigiedProcess(const VigiedProcess&) = delete;
-  VigiedProcess& operator=(const VigiedProcess&) = delete;
-  VigiedProcess& operator=(VigiedProcess&&) = delete;
-  ~VigiedProcess() { (void)stop(); }
-
-  bool exited() {
-    int status = 0;
-    if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return true;
-    }
-    return false;
+  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
+    return Error{fmt::format("vigied ended with wait status {:#x} on SIGTERM", *status)};
   }
-
-  Status stop() {
-    if (pid_ <= 0) {
-      return Status::okStatus();
-    }
-    const pid_t pid = std::exchange(pid_, -1);
-    kill(pid, SIGTERM);
-    for (const int64_t deadline = monoNs() + kStopGraceNs; monoNs() < deadline;) {
-      int status = 0;
-      const pid_t reaped = waitpid(pid, &status, WNOHANG);
-      if (reaped == pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-        return Error{fmt::format("vigied ended with wait status {:#x} on SIGTERM", status)};
-      }
-      if (reaped == pid || (reaped < 0 && errno != EINTR)) {
-        return Status::okStatus();
-      }
-      sleepNs(5 * kNsPerMs);
-    }
-    kill(-pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    return Error{fmt::format("vigied did not exit within {} s of SIGTERM; killed its group",
-                             kStopGraceNs / kNsPerSec)};
-  }
-
- private:
-  explicit VigiedProcess(pid_t pid) : pid_(pid) {}
-  pid_t pid_;
-};
+  return Status::okStatus();
+}
 
 // The work dir's layout and the runtime in use.
 struct Setup {
@@ -491,7 +374,7 @@ Result<std::vector<int64_t>> runRound(const Setup& setup, const std::string& vig
   std::error_code ec;
   fs::create_directories(setup.stateDir(column), ec);
 
-  auto daemon = VigiedProcess::start(vigied, config, setup.stateDir(column), log);
+  auto daemon = startVigied(vigied, config, setup.stateDir(column), log);
   if (!daemon) {
     return daemon.error();
   }
@@ -499,7 +382,7 @@ Result<std::vector<int64_t>> runRound(const Setup& setup, const std::string& vig
   std::optional<Error> failure;
   while (!record->hasStarted(runs)) {
     const int64_t now = monoNs();
-    if (daemon->exited()) {
+    if (daemon->exited().has_value()) {
       failure = Error{
           fmt::format("vigied exited early after {} of {} starts", record->started(), runs + 1)};
     } else if (g_interrupted != 0) {
@@ -521,7 +404,7 @@ Result<std::vector<int64_t>> runRound(const Setup& setup, const std::string& vig
   if (column == Column::kContainer && !failure && !fs::exists(setup.bundle + "/config.json")) {
     copied = copyBundle(setup, round);
   }
-  Status stopped = daemon->stop();
+  Status stopped = stopVigied(*daemon);
   if (column == Column::kProcess) {
     // Instances outlive vigied only if it failed to stop them: end them by pid.
     struct stat binary {};

@@ -15,15 +15,12 @@
 //    what the polling costs the restart path.
 // A benchmark: exit 0 whatever the figures, 1 when a measurement could not be made.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -43,6 +40,7 @@
 #include "record.h"
 #include "record_file.h"
 #include "vigie/v1/agent.grpc.pb.h"
+#include "vigied_child.h"
 
 namespace vigie::bench {
 namespace {
@@ -87,17 +85,6 @@ Result<int> freePort() {
   return static_cast<int>(ntohs(address.sin_port));
 }
 
-std::string yamlQuote(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
 // N idle units, optionally the crasher first, the API on TCP+mTLS too, no metrics endpoint (so
 // that runs never fight over its port).
 std::string vigiedConfig(const Options& options, const BenchCertificates& certs, int port,
@@ -128,57 +115,29 @@ class Vigied {
  public:
   static Result<Vigied> start(const std::string& vigied, const std::string& config,
                               const std::string& dir) {
-    // --core-pattern leave: the crash loop must not touch the host's core_pattern. --cgroups
-    // off: a killed run must not leave a `vigie` cgroup parent behind, and cgroups are not
-    // what this bench measures.
-    std::vector<std::string> args = {
-        vigied,     "--config",          config,         "--state-dir", dir + "/state",
-        "--socket", dir + "/vigie.sock", "--log-target", "stderr",      "--core-pattern",
-        "leave",    "--cgroups",         "off"};
-    std::vector<char*> argv;
-    for (std::string& arg : args) {
-      argv.push_back(arg.data());
+    // --cgroups off: a killed run must not leave a `vigie` cgroup parent behind, and cgroups
+    // are not what this bench measures.
+    VigiedChildOptions options;
+    options.args = vigiedArgs(vigied, config, dir + "/state", dir + "/vigie.sock");
+    options.args.insert(options.args.end(), {"--log-target", "stderr", "--cgroups", "off"});
+    options.log = dir + "/vigied.log";
+    options.null_stdin = false;  // vigied reads none; left as this bench has always run it.
+    auto child = VigiedChild::start(options);
+    if (!child) {
+      return child.error();
     }
-    argv.push_back(nullptr);
-    const std::string log = dir + "/vigied.log";
-    const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (log_fd < 0) {
-      return Error::fromErrno("open " + log);
-    }
-    const pid_t parent = getpid();
-    const pid_t pid = fork();
-    if (pid < 0) {
-      close(log_fd);
-      return Error::fromErrno("fork");
-    }
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (getppid() != parent) {
-        _exit(127);
-      }
-      setpgid(0, 0);
-      dup2(log_fd, STDOUT_FILENO);
-      dup2(log_fd, STDERR_FILENO);
-      close_range(3, ~0U, 0);
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(log_fd);
-    return Vigied(pid, dir);
+    return Vigied(std::move(*child), dir);
   }
 
-  Vigied(Vigied&& other) noexcept : pid_(std::exchange(other.pid_, -1)), dir_(other.dir_) {}
+  Vigied(Vigied&& other) noexcept = default;
   Vigied(const Vigied&) = delete;
   Vigied& operator=(const Vigied&) = delete;
   Vigied& operator=(Vigied&&) = delete;
-  ~Vigied() { stop(); }
+  ~Vigied() = default;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
   std::string socket() const { return dir_ + "/vigie.sock"; }
-  bool running() { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+  bool running() { return child_.running(); }
   std::string logTail() const {
     const std::string log = readWholeFile(dir_ + "/vigied.log");
     return log.size() > 2000 ? log.substr(log.size() - 2000) : log;
@@ -186,7 +145,7 @@ class Vigied {
 
   // user + system CPU so far, from /proc/PID/stat (fields 14 and 15, in clock ticks).
   double cpuSeconds() const {
-    const std::string stat = readWholeFile(fmt::format("/proc/{}/stat", pid_));
+    const std::string stat = readWholeFile(fmt::format("/proc/{}/stat", pid()));
     const size_t close_paren = stat.rfind(')');
     if (close_paren == std::string::npos) {
       return 0;
@@ -202,25 +161,11 @@ class Vigied {
     return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
   }
 
-  void stop() {
-    if (pid_ <= 0) {
-      return;
-    }
-    const pid_t pid = std::exchange(pid_, -1);
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 1500; ++i) {
-      if (waitpid(pid, nullptr, WNOHANG) == pid) {
-        return;
-      }
-      usleep(10'000);
-    }
-    kill(-pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
+  void stop() { (void)child_.stop(); }
 
  private:
-  Vigied(pid_t pid, std::string dir) : pid_(pid), dir_(std::move(dir)) {}
-  pid_t pid_;
+  Vigied(VigiedChild child, std::string dir) : child_(std::move(child)), dir_(std::move(dir)) {}
+  VigiedChild child_;
   std::string dir_;
 };
 

@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -23,7 +22,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -38,6 +36,7 @@
 #include "record.h"
 #include "record_file.h"
 #include "vigie/result.h"
+#include "vigied_child.h"
 
 extern char** environ;  // NOLINT(readability-identifier-naming): POSIX name.
 
@@ -48,7 +47,16 @@ using vigie::Result;
 using vigie::Status;
 using vigie::bench::besideSelf;
 using vigie::bench::loadAverage;
+using vigie::bench::logTail;
+using vigie::bench::monoNs;
 using vigie::bench::RecordFile;
+using vigie::bench::runsBinary;
+using vigie::bench::sleepNs;
+using vigie::bench::vigiedArgs;
+using vigie::bench::VigiedChild;
+using vigie::bench::VigiedChildOptions;
+using vigie::bench::WorkDir;
+using vigie::bench::yamlQuote;
 
 constexpr int64_t kNsPerMs = 1'000'000;
 constexpr int64_t kNsPerSec = 1'000'000'000;
@@ -81,19 +89,6 @@ void installSignalHandlers() {
   for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGALRM}) {
     sigaction(signal_number, &action, nullptr);
   }
-}
-
-int64_t nowNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * kNsPerSec + ts.tv_nsec;
-}
-
-void sleepNs(int64_t ns) {
-  timespec ts{};
-  ts.tv_sec = ns / kNsPerSec;
-  ts.tv_nsec = ns % kNsPerSec;
-  nanosleep(&ts, nullptr);  // EINTR is fine: every caller re-checks its deadline and flags.
 }
 
 // Why a bounded loop stopped early: a signal from outside, or its SIGALRM deadline.
@@ -160,42 +155,6 @@ struct Sample {
   size_t bad = 0;
 };
 
-// The private work directory, removed with everything in it unless asked to keep it.
-class WorkDir {
- public:
-  static Result<WorkDir> create(bool keep) {
-    std::string pattern = "/tmp/restart_latency.XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) {
-      return Error::fromErrno("mkdtemp " + pattern);
-    }
-    return WorkDir(std::move(pattern), keep);
-  }
-  WorkDir(WorkDir&& other) noexcept
-      : path_(std::exchange(other.path_, std::string())), keep_(other.keep_) {}
-  WorkDir(const WorkDir&) = delete;
-  WorkDir& operator=(const WorkDir&) = delete;
-  WorkDir& operator=(WorkDir&&) = delete;
-  ~WorkDir() {
-    if (path_.empty()) {
-      return;
-    }
-    if (keep_) {
-      fmt::print(stderr, "restart_latency: work files kept in {}\n", path_);
-      return;
-    }
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  WorkDir(std::string path, bool keep) : path_(std::move(path)), keep_(keep) {}
-
-  std::string path_;
-  bool keep_;
-};
-
 std::string describeWaitStatus(int status) {
   if (WIFEXITED(status)) {
     return fmt::format("exit status {}", WEXITSTATUS(status));
@@ -209,7 +168,7 @@ std::string describeWaitStatus(int status) {
 // Waits (bounded, polling at kPollNs) until instance `index` has recorded its start.
 Status waitForStart(const RecordFile& record, uint64_t index, int64_t deadline_ns) {
   while (!record.hasStarted(index)) {
-    if (g_interrupted != 0 || nowNs() > deadline_ns) {
+    if (g_interrupted != 0 || monoNs() > deadline_ns) {
       return Error{fmt::format("instance {} did not start: {}", index,
                                g_interrupted != 0 ? "interrupted" : "timed out")};
     }
@@ -252,7 +211,7 @@ Status killAndReap(pid_t pid) {
 Result<Sample> runBareLoop(const Options& options, const std::string& record_path) {
   const auto runs = static_cast<uint32_t>(options.restarts);
   const int64_t bound_ns = options.phaseBoundNs();
-  auto record = RecordFile::create(record_path, runs, nowNs() + bound_ns + 60 * kNsPerSec);
+  auto record = RecordFile::create(record_path, runs, monoNs() + bound_ns + 60 * kNsPerSec);
   if (!record) {
     return record.error();
   }
@@ -273,7 +232,7 @@ Result<Sample> runBareLoop(const Options& options, const std::string& record_pat
     }
     if (i == runs) {
       // The last instance stays idle: wait for its start record, then end it ourselves.
-      Status started = waitForStart(*record, i, nowNs() + kStartupNs);
+      Status started = waitForStart(*record, i, monoNs() + kStartupNs);
       (void)killAndReap(pid);
       if (!started) {
         return started.error();
@@ -305,17 +264,6 @@ Result<Sample> runBareLoop(const Options& options, const std::string& record_pat
   return sample;
 }
 
-std::string yamlQuote(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
 // `cgroup_parent` empty: vigied without cgroups (the supervision core alone). Else the unit
 // gets a cgroup under it, with a limit in each controller, so that every hierarchy is joined.
 Status writeVigiedConfig(const std::string& path, const std::string& crasher,
@@ -344,133 +292,15 @@ Status writeVigiedConfig(const std::string& path, const std::string& crasher,
   return Status::okStatus();
 }
 
-std::string logTail(const std::string& path, size_t max_lines) {
-  std::ifstream in(path);
-  std::deque<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) {
-    lines.push_back(line);
-    if (lines.size() > max_lines) {
-      lines.pop_front();
-    }
-  }
-  std::string out;
-  for (const std::string& kept : lines) {
-    out += "    " + kept + "\n";
-  }
-  return out.empty() ? "    (empty)\n" : out;
+// vigied with the defaults of a bench (vigied_child.h), its log rewritten each run.
+Result<VigiedChild> startVigied(const std::string& vigied, const std::string& config,
+                                const std::string& state_dir, const std::string& log) {
+  VigiedChildOptions options;
+  options.args = vigiedArgs(vigied, config, state_dir, state_dir + "/vigie.sock");
+  options.log = log;
+  options.stop_grace_ns = kStopGraceNs;
+  return VigiedChild::start(options);
 }
-
-// True if pid runs our crasher binary: it then is one of ours, not a recycled pid.
-bool runsBinary(pid_t pid, const struct stat& binary) {
-  struct stat exe {};
-  if (stat(fmt::format("/proc/{}/exe", pid).c_str(), &exe) != 0) {
-    return false;
-  }
-  return exe.st_dev == binary.st_dev && exe.st_ino == binary.st_ino;
-}
-
-// vigied as a child process: stopped with SIGTERM (SIGKILL after kStopGraceNs) when it goes.
-class VigiedProcess {
- public:
-  static Result<VigiedProcess> start(const std::string& vigied, const std::string& config,
-                                     const std::string& state_dir, const std::string& log) {
-    // --core-pattern leave: a restart bench has no business with the host's core_pattern (and
-    // a vigied killed at the end would leave its own pattern behind).
-    std::vector<std::string> args = {vigied,
-                                     "--config",
-                                     config,
-                                     "--state-dir",
-                                     state_dir,
-                                     "--socket",
-                                     state_dir + "/vigie.sock",
-                                     "--core-pattern",
-                                     "leave"};
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (std::string& arg : args) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (log_fd < 0) {
-      return Error::fromErrno("open " + log);
-    }
-    const pid_t parent = getpid();
-    // fork rather than posix_spawn: the child must ask for SIGTERM when we die, so that a
-    // killed benchmark does not leave a supervisor behind. Its own start is not measured.
-    const pid_t pid = fork();
-    if (pid < 0) {
-      Error error = Error::fromErrno("fork");
-      close(log_fd);
-      return error;
-    }
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (getppid() != parent) {
-        _exit(127);
-      }
-      // Its own process group: if it has to be killed, whatever it left in the group goes too.
-      setpgid(0, 0);
-      const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-      if (null_fd >= 0) {
-        dup2(null_fd, STDIN_FILENO);  // the copy on fd 0 does not inherit O_CLOEXEC.
-      }
-      dup2(log_fd, STDOUT_FILENO);
-      dup2(log_fd, STDERR_FILENO);
-      // Whatever our own caller leaked to us (shells and CI runners do) is not vigied's business.
-      close_range(3, ~0U, 0);
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(log_fd);
-    return VigiedProcess(pid);
-  }
-
-  VigiedProcess(VigiedProcess&& other) noexcept : pid_(std::exchange(other.pid_, -1)) {}
-  VigiedProcess(const VigiedProcess&) = delete;
-  VigiedProcess& operator=(const VigiedProcess&) = delete;
-  VigiedProcess& operator=(VigiedProcess&&) = delete;
-  ~VigiedProcess() { (void)stop(); }
-
-  // The wait status if it has exited on its own (it is then reaped), nothing if it runs.
-  std::optional<int> exited() {
-    int status = 0;
-    if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return status;
-    }
-    return std::nullopt;
-  }
-
-  // SIGTERM, bounded wait, then SIGKILL. Fails if SIGKILL was needed.
-  Status stop() {
-    if (pid_ <= 0) {
-      return Status::okStatus();
-    }
-    const pid_t pid = std::exchange(pid_, -1);
-    kill(pid, SIGTERM);
-    const int64_t deadline = nowNs() + kStopGraceNs;
-    while (nowNs() < deadline) {
-      const pid_t reaped = waitpid(pid, nullptr, WNOHANG);
-      if (reaped == pid || (reaped < 0 && errno != EINTR)) {
-        return Status::okStatus();
-      }
-      sleepNs(5 * kNsPerMs);
-    }
-    kill(-pid, SIGKILL);
-    (void)killAndReap(pid);
-    return Error{"vigied did not exit within 15 s of SIGTERM; killed its process group"};
-  }
-
- private:
-  explicit VigiedProcess(pid_t pid) : pid_(pid) {}
-
-  pid_t pid_;
-};
 
 // Column 2: vigied supervising the same crasher with an immediate-restart policy, without
 // cgroups. Column 3 (`cgroups`): the same with the unit in its own cgroups.
@@ -483,7 +313,7 @@ Result<Sample> runVigied(const Options& options, const WorkDir& work, int repeat
   const std::string state_dir = work.file(tag + "-state");
   const std::string log_path = work.file(tag + ".log");
 
-  auto record = RecordFile::create(record_path, runs, nowNs() + bound_ns + 60 * kNsPerSec);
+  auto record = RecordFile::create(record_path, runs, monoNs() + bound_ns + 60 * kNsPerSec);
   if (!record) {
     return record.error();
   }
@@ -510,14 +340,14 @@ Result<Sample> runVigied(const Options& options, const WorkDir& work, int repeat
     }
   };
 
-  auto vigied = VigiedProcess::start(options.vigied, config_path, state_dir, log_path);
+  auto vigied = startVigied(options.vigied, config_path, state_dir, log_path);
   if (!vigied) {
     return vigied.error();
   }
-  const int64_t started_at = nowNs();
+  const int64_t started_at = monoNs();
   std::optional<Error> failure;
   while (!record->hasStarted(runs)) {
-    const int64_t now = nowNs();
+    const int64_t now = monoNs();
     if (std::optional<int> status = vigied->exited()) {
       failure = Error{fmt::format("vigied exited early ({}) after {} of {} starts",
                                   describeWaitStatus(*status), record->started(), runs + 1)};
@@ -540,7 +370,7 @@ Result<Sample> runVigied(const Options& options, const WorkDir& work, int repeat
     }
     sleepNs(kPollNs);
   }
-  Status stopped = vigied->stop();
+  auto stopped = vigied->stop();
   end_strays();
   if (failure) {
     failure->message +=
@@ -611,7 +441,7 @@ int runBenchmark(Options options) {
       return 1;
     }
   }
-  auto work = WorkDir::create(options.keep_work_dir);
+  auto work = WorkDir::create("restart_latency", options.keep_work_dir);
   if (!work) {
     fmt::print(stderr, "restart_latency: {}\n", work.error().message);
     return 1;
