@@ -41,6 +41,9 @@ CrashCapture::CrashCapture(Deps deps)
 CrashCapture::~CrashCapture() {
   drift_timer_.reset();
   intake_.reset();
+  // The worker's jobs refer to the tracker (a retention pass reads the store through it): they
+  // finish before the tracker, declared after the worker, is destroyed.
+  worker_.stop();
 }
 
 void CrashCapture::start() {

@@ -9,7 +9,11 @@ StoreWorker::StoreWorker(Dispatcher& dispatcher, InlineForTest)
     : dispatcher_(dispatcher), inline_(true) {}
 
 StoreWorker::~StoreWorker() {
-  if (inline_) {
+  stop();
+}
+
+void StoreWorker::stop() {
+  if (inline_ || !thread_.joinable()) {
     return;
   }
   {

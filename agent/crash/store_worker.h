@@ -25,7 +25,11 @@ class StoreWorker {
   StoreWorker(Dispatcher& dispatcher, InlineForTest);
   StoreWorker(const StoreWorker&) = delete;
   StoreWorker& operator=(const StoreWorker&) = delete;
-  ~StoreWorker();
+  ~StoreWorker();  // stop()
+
+  // Runs the jobs already submitted, then ends the thread. Whoever owns what the jobs refer to
+  // (the tracker) calls it before that goes. Idempotent.
+  void stop();
 
   void submit(Job job);
 

@@ -370,7 +370,7 @@ TEST_CASE("peer-benchmark adapter script: 20 crashes give 20 immediate restarts"
   REQUIRE(::kill(vigied.pid(), SIGTERM) == 0);
   REQUIRE(vigied.waitExit());
   const std::string log = vigied.stderrText();
-  CHECK_MESSAGE(vigied.exitCode() == 0, vigied.describeStatus());
+  CHECK_MESSAGE(vigied.exitCode() == 0, vigied.describeStatus() << "\n" << log);
 
   // The script wrote the config we expect, next to the services file.
   const std::string written = readFile(dir.file("vigie.yaml"));
