@@ -89,9 +89,6 @@ constexpr ContainerInstead kNotForContainers[] = {
     {"user", "not used by container workloads (set container.user: a numeric uid[:gid])"},
     {"group", "not used by container workloads (set container.user: a numeric uid:gid)"},
     {"umask", "not used by container workloads"},
-    // The sd_notify socket is a host path the container does not see.
-    {"notify", "not supported for container workloads"},
-    {"watchdog", "not supported for container workloads"},
 };
 
 void reportProcessKeys(const MapView& view, const std::string& path, Diagnostics& diag) {
@@ -228,8 +225,13 @@ ParsedWorkload parseWorkload(const Field& field, Diagnostics& diag) {
   if (const MapEntry* liveness = view.find("liveness")) {
     readLiveness(*liveness, path, spec.liveness, diag);
   }
-  if (container == nullptr) {
-    readHealthKeys(view, path, spec, diag);
+  readHealthKeys(view, path, spec, diag);
+  if (spec.notify && spec.container && !spec.container->bundle.empty()) {
+    // The socket is mounted into the container through the config.json vigied writes.
+    diag.report(view.find("notify")->key_mark,
+                fmt::format("{}.notify: needs container.rootfs (a bundle's config.json is used as "
+                            "it is, without the notify socket)",
+                            path));
   }
   return parsed;
 }

@@ -14,7 +14,8 @@ HealthMonitor::HealthMonitor(Dispatcher& dispatcher, HealthServices& services,
       health_(health),
       on_event_(std::move(on_event)),
       watchdog_(spec.watchdog),
-      notify_(spec.notify) {
+      notify_(spec.notify),
+      pid_(pid) {
   setLiveness(spec.liveness);
   if (watchdog_) {
     watchdog_timer_ = dispatcher_.createTimer([this] { onWatchdogExpired(); });
@@ -23,6 +24,12 @@ HealthMonitor::HealthMonitor(Dispatcher& dispatcher, HealthServices& services,
   if (notify_ && services_.notify != nullptr) {
     registration_ =
         services_.notify->add(pid, [this](const NotifyMessage& message) { onNotify(message); });
+  }
+}
+
+void HealthMonitor::replayEarlyNotifications() {
+  if (notify_ && services_.notify != nullptr) {
+    services_.notify->replay(pid_);
   }
 }
 

@@ -36,6 +36,9 @@ class HealthMonitor {
 
   // A reload changed (or added, or removed) the probe: applied to the running instance.
   void setLiveness(const std::optional<ProbeSpec>& liveness);
+  // Takes the sd_notify datagrams the instance sent before it was registered (see
+  // NotifyRouter::replay). May end the instance, and so destroy this monitor: call it last.
+  void replayEarlyNotifications();
 
  private:
   void onNotify(const NotifyMessage& message);
@@ -49,6 +52,7 @@ class HealthMonitor {
   OnEvent on_event_;
   std::optional<Duration> watchdog_;
   bool notify_ = false;
+  pid_t pid_;
   std::unique_ptr<LivenessChecker> liveness_;
   TimerPtr watchdog_timer_;
   NotifyRouter::Registration registration_;

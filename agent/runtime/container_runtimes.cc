@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -108,7 +110,9 @@ LinuxContainerRuntimes::LinuxContainerRuntimes(std::string state_dir, CgroupLayo
     : state_dir_(std::move(state_dir)), layout_(layout), spawner_(spawner) {}
 
 Result<ContainerLaunch> LinuxContainerRuntimes::prepare(const std::string& unit,
-                                                        const ContainerSpec& spec) {
+                                                        const ContainerSpec& spec,
+                                                        const std::string& notify_socket,
+                                                        std::optional<Duration> watchdog) {
   auto runtime = chooseContainerRuntime(spec.runtime, layout_, kDefaultSearchPath);
   if (!runtime) {
     return runtime.error();
@@ -116,6 +120,7 @@ Result<ContainerLaunch> LinuxContainerRuntimes::prepare(const std::string& unit,
   ContainerLaunch launch;
   launch.runtime = *runtime;
   launch.name = unit;
+  launch.init = spec.bundle.empty() && spec.init;
   launch.state_root = state_dir_ + "/runtime/" + baseName(*runtime);
   launch.work_dir = state_dir_ + "/containers/" + unit;
   for (const std::string& dir : {launch.state_root, launch.work_dir}) {
@@ -129,6 +134,11 @@ Result<ContainerLaunch> LinuxContainerRuntimes::prepare(const std::string& unit,
   }
   OciConfigInputs inputs;
   inputs.unit_name = unit;
+  inputs.notify_socket = notify_socket;
+  if (watchdog) {
+    inputs.watchdog_usec = static_cast<uint64_t>(std::max<int64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(*watchdog).count(), 1));
+  }
   if (spec.init) {
     auto init = findStaticInit();
     if (!init) {

@@ -1,6 +1,7 @@
 // Which OCI runtime runs a container unit, and the bundle it runs (docs/containers.md).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,10 @@ class ContainerRuntimes {
   // Resolves the spec's runtime and, for a rootfs spec, writes the bundle's config.json. Called
   // when a unit's spec is set, not on the restart path. An error: the unit cannot start as
   // configured, and the message says why.
-  virtual Result<ContainerLaunch> prepare(const std::string& unit, const ContainerSpec& spec) = 0;
+  // `notify_socket` (host path, "" for none) and `watchdog` are the unit's sd_notify set-up.
+  virtual Result<ContainerLaunch> prepare(const std::string& unit, const ContainerSpec& spec,
+                                          const std::string& notify_socket,
+                                          std::optional<Duration> watchdog) = 0;
 };
 
 // The runtime `wanted` names ("runc", "crun", an absolute path, or "" for the first of runc and
@@ -35,7 +39,9 @@ class LinuxContainerRuntimes final : public ContainerRuntimes {
   // Bundles go to <state_dir>/containers/<unit>, runtime state to <state_dir>/runtime/<name>.
   LinuxContainerRuntimes(std::string state_dir, CgroupLayout layout, ContainerSpawner& spawner);
 
-  Result<ContainerLaunch> prepare(const std::string& unit, const ContainerSpec& spec) override;
+  Result<ContainerLaunch> prepare(const std::string& unit, const ContainerSpec& spec,
+                                  const std::string& notify_socket,
+                                  std::optional<Duration> watchdog) override;
   // Deletes the containers a previous agent left behind (at start, before any unit runs).
   void deleteLeftovers();
 

@@ -12,6 +12,9 @@
 #include <sstream>
 #include <utility>
 
+#include "agent/os/pidfd.h"
+#include "agent/os/unique_fd.h"
+
 namespace vigie {
 namespace {
 
@@ -41,13 +44,54 @@ std::string runtimeName(const std::string& runtime) {
 SpawnSpec runtimeCommand(const SpawnSpec& base, std::vector<std::string> argv) {
   SpawnSpec spec;
   spec.argv = std::move(argv);
-  spec.env = base.env;
+  // The container's sd_notify settings are in its config.json. In the runtime's environment,
+  // runc would take NOTIFY_SOCKET as its own and point the container at a proxy of its own,
+  // which dies with the runtime: --detach ends it at once.
+  for (const std::string& entry : base.env) {
+    if (!entry.starts_with("NOTIFY_SOCKET=") && !entry.starts_with("WATCHDOG_USEC=")) {
+      spec.env.push_back(entry);
+    }
+  }
   spec.cwd = "/";
   spec.capture_output = base.capture_output;
   spec.rlimits = base.rlimits;
   spec.oom_score_adj = base.oom_score_adj;
   spec.cgroup = base.cgroup;
   return spec;
+}
+
+// The signals tini and catatonit keep to themselves: a process gets them from its own faults
+// (and abort()), so an init does not pass them on, and the kernel drops them for a PID 1 with no
+// handler. A watchdog's SIGABRT must reach the workload itself.
+bool initKeeps(int sig) {
+  switch (sig) {
+    case SIGABRT:
+    case SIGSEGV:
+    case SIGBUS:
+    case SIGFPE:
+    case SIGILL:
+    case SIGTRAP:
+    case SIGSYS:
+    case SIGTTIN:
+    case SIGTTOU:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Signals the children of `parent` (/proc/PID/task/PID/children), each through a pidfd.
+Status signalChildren(pid_t parent, int sig) {
+  const std::string path = fmt::format("/proc/{}/task/{}/children", parent, parent);
+  std::istringstream children(readText(path));
+  pid_t child = 0;
+  while (children >> child) {
+    UniqueFd pidfd(pidfdOpen(child, 0));
+    if (pidfd && pidfdSendSignal(pidfd.get(), sig) != 0 && errno != ESRCH) {
+      return Error::fromErrno(fmt::format("pidfd_send_signal({})", child));
+    }
+  }
+  return Status::okStatus();
 }
 
 }  // namespace
@@ -111,6 +155,9 @@ class ContainerProcess final : public Process {
   bool exited() const override { return finished_; }
 
   Status signal(int sig) override {
+    if (container_ && launch_.init && initKeeps(sig) && !container_->exited()) {
+      return signalChildren(container_->pid(), sig);
+    }
     if (container_) {
       return container_->signal(sig);
     }

@@ -26,7 +26,7 @@ json defaultCapabilities() {
   return {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
 }
 
-json processEnv(const ContainerSpec& spec) {
+json processEnv(const ContainerSpec& spec, const OciConfigInputs& inputs) {
   json env = json::array();
   bool has_path = false;
   for (const auto& [name, value] : spec.env) {
@@ -40,6 +40,12 @@ json processEnv(const ContainerSpec& spec) {
     entry += '=';
     entry += value;
     env.push_back(std::move(entry));
+  }
+  if (!inputs.notify_socket.empty()) {
+    env.push_back(std::string("NOTIFY_SOCKET=") + kContainerNotifyPath);
+    if (inputs.watchdog_usec > 0) {
+      env.push_back("WATCHDOG_USEC=" + std::to_string(inputs.watchdog_usec));
+    }
   }
   return env;
 }
@@ -57,13 +63,13 @@ json processArgs(const ContainerSpec& spec) {
   return args;
 }
 
-json process(const ContainerSpec& spec) {
+json process(const ContainerSpec& spec, const OciConfigInputs& inputs) {
   const uint32_t uid = spec.uid.value_or(0);
   json section;
   section["terminal"] = false;
   section["user"] = {{"uid", uid}, {"gid", spec.gid.value_or(uid)}};
   section["args"] = processArgs(spec);
-  section["env"] = processEnv(spec);
+  section["env"] = processEnv(spec, inputs);
   section["cwd"] = spec.cwd;
   section["capabilities"] = defaultCapabilities();
   section["noNewPrivileges"] = true;
@@ -93,6 +99,11 @@ json mounts(const ContainerSpec& spec, const OciConfigInputs& inputs) {
     // After /dev, on whose tmpfs the runtime creates the mount point.
     list.push_back(
         mount(kContainerInitPath, "bind", inputs.init_path, {"bind", "ro", "nosuid", "nodev"}));
+  }
+  if (!inputs.notify_socket.empty()) {
+    // Writable: sending a datagram needs write permission on the socket.
+    list.push_back(mount(kContainerNotifyPath, "bind", inputs.notify_socket,
+                         {"bind", "nosuid", "nodev", "noexec"}));
   }
   for (const ContainerMountSpec& bind : spec.mounts) {
     // rprivate: mounts made later on either side do not propagate to the other.
@@ -143,7 +154,7 @@ Result<std::string> makeOciConfig(const ContainerSpec& spec, const OciConfigInpu
   }
   const json config = {
       {"ociVersion", kOciVersion},
-      {"process", process(spec)},
+      {"process", process(spec, inputs)},
       {"root", {{"path", spec.rootfs}, {"readonly", spec.readonly}}},
       {"hostname", spec.hostname.empty() ? inputs.unit_name : spec.hostname},
       {"mounts", mounts(spec, inputs)},

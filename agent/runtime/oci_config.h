@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "vigie/config.h"
@@ -14,11 +15,18 @@ struct OciConfigInputs {
   // Host path of a static init (tini, catatonit) bind-mounted read-only at kContainerInitPath;
   // used when spec.init is set.
   std::string init_path;
+  // Host path of vigied's sd_notify socket for `notify: true` ("" for none): bind-mounted at
+  // kContainerNotifyPath, with NOTIFY_SOCKET (and WATCHDOG_USEC when watchdog_usec > 0) in env.
+  std::string notify_socket{};
+  uint64_t watchdog_usec = 0;
 };
 
 // Where init: true mounts the init inside the container. /dev is the runtime's own tmpfs, so the
 // mount point is created there and never in the user's root filesystem.
 inline constexpr const char* kContainerInitPath = "/dev/init";
+// Where notify: true mounts vigied's sd_notify socket (the socket alone: its directory also holds
+// the API's socket).
+inline constexpr const char* kContainerNotifyPath = "/dev/notify";
 
 // The OCI runtime-spec 1.0 config.json for a `rootfs` container: process (args, env after a
 // default PATH, cwd, uid/gid, terminal false, noNewPrivileges, the runtime's default

@@ -55,8 +55,12 @@ void Unit::prepareSpawnSpec() {
     spawn_spec_ = std::move(*prepared);
     spawn_spec_error_ = addHealthEnv(spawn_spec_);
     if (spec_.container && spawn_spec_error_.empty()) {
+      // addHealthEnv checked that the socket exists when notify is on.
+      const std::string notify_socket =
+          spec_.notify && context_.health != nullptr ? context_.health->notify_socket : "";
       auto launch = context_.containers != nullptr
-                        ? context_.containers->prepare(spec_.name, *spec_.container)
+                        ? context_.containers->prepare(spec_.name, *spec_.container, notify_socket,
+                                                       spec_.watchdog)
                         : Result<ContainerLaunch>(Error{"this agent runs no containers", ENOTSUP});
       if (launch) {
         spawn_spec_.container = std::move(*launch);

@@ -47,6 +47,8 @@ void Unit::startHealth(InstanceRecord& instance) {
       context_.dispatcher, *context_.health, spec_, spawn_spec_, instance.pid,
       instance.started_mono, instance.health,
       [this, record](HealthEvent event) { onHealthEvent(*record, event); });
+  // Last: a replayed message may end the instance (and reset health_).
+  health_->replayEarlyNotifications();
 }
 
 void Unit::stopHealth() {

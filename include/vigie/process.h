@@ -53,6 +53,7 @@ struct ContainerLaunch {
   std::string bundle;      // the directory holding config.json.
   std::string work_dir;    // each instance's pid file and runtime log.
   std::string name;        // the unit's: container ids are "<name>-<agent nonce>-<serial>".
+  bool init = false;       // an init (tini, catatonit) is PID 1, the workload its child.
 };
 
 struct SpawnSpec {

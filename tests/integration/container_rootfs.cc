@@ -8,7 +8,8 @@
 
 namespace vigie::testing {
 
-std::string makeBusyboxRootfs(const std::string& path, const std::string& crasher) {
+std::string makeBusyboxRootfs(const std::string& path, const std::string& crasher,
+                              const std::string& health) {
   namespace fs = std::filesystem;
   fs::create_directories(path + "/bin");
   fs::create_directories(path + "/tmp");
@@ -19,11 +20,18 @@ std::string makeBusyboxRootfs(const std::string& path, const std::string& crashe
   if (!crasher.empty()) {
     fs::copy_file(crasher, path + "/bin/crash", fs::copy_options::overwrite_existing);
   }
+  if (!health.empty()) {
+    fs::copy_file(health, path + "/bin/health", fs::copy_options::overwrite_existing);
+  }
   return path;
 }
 
 std::string staticCrasherPath() {
   return std::string(VIGIE_HELPERS_DIR) + "/crashers/segv_deep_static";
+}
+
+std::string staticHealthWorkloadPath() {
+  return std::string(VIGIE_HELPERS_DIR) + "/health_workload_static";
 }
 
 std::vector<std::string> runcContainers(const std::string& state_root) {

@@ -176,6 +176,38 @@ TEST_CASE("container: a stop waits out stop.timeout for a bare PID 1, an init pa
   CHECK_MESSAGE(pollUntil([&] { return runcContainers(stateRoot(dir)).empty(); }), agent.log());
 }
 
+TEST_CASE("container: sd_notify from inside, and a watchdog that ends a hung container") {
+  TempDir dir;
+  const std::string rootfs = makeBusyboxRootfs(dir.file("rootfs"), "", staticHealthWorkloadPath());
+  const std::string config = dir.file("vigie.yaml");
+  // READY=1, three WATCHDOG=1 pings 100ms apart, STATUS=hung, then it hangs. No cores.
+  const std::string health =
+      "    notify: true\n    watchdog: 1s\n    core: false\n    stop: {timeout: 1s}\n"
+      "    restart: {policy: never}\n";
+  const std::string args = "[/bin/health, watchdog, \"3\", \"100\"]";
+  writeFile(config, "workloads:\n" + containerUnit("bare", rootfs, args, health) +
+                        containerUnit("tini", rootfs, args, health, "      init: true\n"));
+  ApiAgent agent(dir, config);
+  for (const char* name : {"bare", "tini"}) {
+    REQUIRE_MESSAGE(pollUntil([&] { return ended(agent.instance(name, 1)); }), agent.log());
+    const v1::Instance first = *agent.instance(name, 1);
+    INFO(name);
+    // The datagrams came from inside the container, through the mounted socket, and were
+    // routed by the sender's host pid (the instance itself, or a process of its session).
+    CHECK(first.ready());
+    CHECK(first.notify_status() == "hung");
+    CHECK(first.exit().reason() == v1::EXIT_REASON_WATCHDOG);
+    CHECK(contains(agent.log(), std::string(name) +
+                                    ": instance 1 sent no WATCHDOG=1 within 1s: sending SIGABRT"));
+  }
+  // PID 1 ignores the SIGABRT it has no handler for: the SIGKILL after stop.timeout ends it.
+  CHECK(agent.instance("bare", 1)->exit().signal() == SIGKILL);
+  // tini passes SIGABRT on to the workload, and exits with 128 + SIGABRT.
+  CHECK_MESSAGE(agent.instance("tini", 1)->exit().code() == 128 + SIGABRT,
+                agent.instance("tini", 1)->exit().description());
+  CHECK_MESSAGE(pollUntil([&] { return runcContainers(stateRoot(dir)).empty(); }), agent.log());
+}
+
 TEST_CASE("container: a missing rootfs is the runtime's error, not a workload exit") {
   TempDir dir;
   const std::string config = dir.file("vigie.yaml");

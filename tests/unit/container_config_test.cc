@@ -211,9 +211,7 @@ TEST_CASE("container config: the process keys of a workload are refused with a c
                                    "    cwd: /\n"
                                    "    user: root\n"
                                    "    group: root\n"
-                                   "    umask: \"0027\"\n"
-                                   "    notify: true\n"
-                                   "    watchdog: 10s\n")) ==
+                                   "    umask: \"0027\"\n")) ==
         std::vector<std::string>{
             "vigie.yaml:6:5: workloads[0].env: not used by container workloads (set "
             "container.env)",
@@ -223,9 +221,22 @@ TEST_CASE("container config: the process keys of a workload are refused with a c
             "container.user: a numeric uid[:gid])",
             "vigie.yaml:9:5: workloads[0].group: not used by container workloads (set "
             "container.user: a numeric uid:gid)",
-            "vigie.yaml:10:5: workloads[0].umask: not used by container workloads",
-            "vigie.yaml:11:5: workloads[0].notify: not supported for container workloads",
-            "vigie.yaml:12:5: workloads[0].watchdog: not supported for container workloads"});
+            "vigie.yaml:10:5: workloads[0].umask: not used by container workloads"});
+}
+
+TEST_CASE("container config: notify and watchdog need a rootfs, whose config vigied writes") {
+  const WorkloadSpec spec = workloadOf(containerWorkload(kRootfs,
+                                                         "    notify: true\n"
+                                                         "    watchdog: 10s\n"));
+  CHECK(spec.notify);
+  CHECK(spec.watchdog == std::chrono::seconds(10));
+  CHECK(errorOf("workloads:\n"
+                "  - name: web\n"
+                "    container:\n"
+                "      bundle: /srv/web\n"
+                "    notify: true\n") ==
+        "vigie.yaml:5:5: workloads[0].notify: needs container.rootfs (a bundle's config.json is "
+        "used as it is, without the notify socket)");
 }
 
 TEST_CASE("container config: limits, policies, output and probes stay with a container") {

@@ -26,6 +26,7 @@ struct Fixture {
     launch.work_dir = dir.path();
     launch.name = "web";
     spec.container = launch;
+    spec.env = {"HOME=/root", "NOTIFY_SOCKET=/run/vigie/notify", "WATCHDOG_USEC=1000000"};
   }
 
   // Starts the container; the fake runtime is spawner.latest.
@@ -67,6 +68,8 @@ TEST_CASE("container spawner: runs the runtime detached, then adopts the contain
   CHECK(hasPair(argv, "--log-format", "json"));
   CHECK(std::find(argv.begin(), argv.end(), "--detach") != argv.end());
   CHECK(argv.back() == "web-n0-1");
+  // sd_notify goes through the container's config, never the runtime's environment.
+  CHECK(f.spawner.last_spec->env == std::vector<std::string>{"HOME=/root"});
   CHECK(process->launching());
   const pid_t runtime_pid = process->pid();
 

@@ -33,16 +33,20 @@ TEST_CASE("health notify: assignments are parsed, unknown ones ignored, the last
 
 struct RouterFixture {
   RouterFixture()
-      : router([this](pid_t pid) {
-          auto it = groups.find(pid);
-          return it == groups.end() ? -1 : it->second;
-        }) {}
+      : router([this](pid_t pid) { return leader(groups, pid); },
+               [this](pid_t pid) { return leader(sessions, pid); }) {}
 
-  std::map<pid_t, pid_t> groups;  // pid -> process group
+  static pid_t leader(const std::map<pid_t, pid_t>& leaders, pid_t pid) {
+    auto it = leaders.find(pid);
+    return it == leaders.end() ? -1 : it->second;
+  }
+
+  std::map<pid_t, pid_t> groups;    // pid -> process group
+  std::map<pid_t, pid_t> sessions;  // pid -> session
   NotifyRouter router;
 };
 
-TEST_CASE("health notify: datagrams go to the instance of their sender's pid or group") {
+TEST_CASE("health notify: datagrams go to the instance of their sender's pid, group or session") {
   RouterFixture f;
   std::vector<std::string> web;
   std::vector<std::string> db;
@@ -56,12 +60,18 @@ TEST_CASE("health notify: datagrams go to the instance of their sender's pid or 
   // A child of web's main process, in its process group (systemd-notify from a script).
   f.groups[150] = 100;
   CHECK(f.router.deliver(150, "STATUS=from a child"));
+  // The workload under a container's init (the main process): in the init's session, in a
+  // group of its own.
+  f.groups[160] = 160;
+  f.sessions[160] = 100;
+  CHECK(f.router.deliver(160, "STATUS=under tini"));
   // A process of no instance: dropped and counted.
   f.groups[300] = 300;
+  f.sessions[300] = 300;
   CHECK_FALSE(f.router.deliver(300, "READY=1"));
   CHECK_FALSE(f.router.deliver(400, "READY=1"));
   CHECK(f.router.unclaimed() == 2);
-  CHECK(web == std::vector<std::string>{"ready", "from a child"});
+  CHECK(web == std::vector<std::string>{"ready", "from a child", "under tini"});
   CHECK(db == std::vector<std::string>{"db"});
 }
 

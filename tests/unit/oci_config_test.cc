@@ -56,6 +56,24 @@ const json* findMount(const json& config, const std::string& destination) {
   return nullptr;
 }
 
+TEST_CASE("oci config: notify mounts the socket alone and sets NOTIFY_SOCKET and WATCHDOG_USEC") {
+  OciConfigInputs inputs{"web", "", ""};
+  inputs.notify_socket = "/run/vigie/notify";
+  inputs.watchdog_usec = 10'000'000;
+  const json config = configJson(rootfsSpec(), inputs);
+  const json* socket = findMount(config, kContainerNotifyPath);
+  REQUIRE(socket != nullptr);
+  CHECK((*socket)["source"] == "/run/vigie/notify");
+  CHECK((*socket)["type"] == "bind");
+  const std::vector<std::string> env = strings(config["process"]["env"]);
+  CHECK(std::find(env.begin(), env.end(), "NOTIFY_SOCKET=/dev/notify") != env.end());
+  CHECK(std::find(env.begin(), env.end(), "WATCHDOG_USEC=10000000") != env.end());
+  // Without notify, neither.
+  const json plain = configJson(rootfsSpec());
+  CHECK(findMount(plain, kContainerNotifyPath) == nullptr);
+  CHECK(strings(plain["process"]["env"]).size() == 1);
+}
+
 TEST_CASE("oci config: the process, root and hostname of a default rootfs container") {
   const json config = configJson(rootfsSpec());
   CHECK(config["ociVersion"] == "1.0.2-dev");
