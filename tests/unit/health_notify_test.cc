@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,48 @@ TEST_CASE("health notify: datagrams go to the instance of their sender's pid, gr
   CHECK(f.router.unclaimed() == 2);
   CHECK(web == std::vector<std::string>{"ready", "from a child", "under tini"});
   CHECK(db == std::vector<std::string>{"db"});
+}
+
+TEST_CASE("health notify: datagrams sent before the claim are replayed to it, in order") {
+  RouterFixture f;
+  // A container's PID 1 (pid 500) and the workload under its init (pid 510, session 500) speak
+  // before vigied has adopted the container.
+  f.groups[500] = 500;
+  f.sessions[500] = 500;
+  f.groups[510] = 510;
+  f.sessions[510] = 500;
+  f.groups[600] = 600;
+  f.sessions[600] = 600;
+  CHECK_FALSE(f.router.deliver(510, "STATUS=early"));
+  CHECK_FALSE(f.router.deliver(600, "STATUS=someone else"));
+  CHECK_FALSE(f.router.deliver(500, "READY=1"));
+  CHECK(f.router.unclaimed() == 3);
+  std::vector<std::string> got;
+  auto claim = f.router.add(500, [&](const NotifyMessage& m) {
+    got.push_back(m.status.value_or(m.ready ? "ready" : "?"));
+  });
+  CHECK(got.empty());  // not from inside add(): the owner is not set up yet.
+  f.router.replay(500);
+  CHECK(got == std::vector<std::string>{"early", "ready"});
+  CHECK(f.router.unclaimed() == 1);
+  f.router.replay(500);  // each datagram once
+  CHECK(got.size() == 2);
+}
+
+TEST_CASE("health notify: a replayed message that ends the claim stops the replay") {
+  RouterFixture f;
+  f.groups[700] = 700;
+  f.sessions[700] = 700;
+  CHECK_FALSE(f.router.deliver(700, "WATCHDOG=trigger"));
+  CHECK_FALSE(f.router.deliver(700, "STATUS=after"));
+  std::optional<NotifyRouter::Registration> claim;
+  int calls = 0;
+  claim = f.router.add(700, [&](const NotifyMessage&) {
+    ++calls;
+    claim.reset();  // the instance ends: its monitor, and the claim, go
+  });
+  f.router.replay(700);
+  CHECK(calls == 1);
 }
 
 TEST_CASE("health notify: an ended claim stops the routing, and never ends a newer claim") {
