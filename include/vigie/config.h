@@ -128,17 +128,17 @@ struct ContainerMountSpec {
 // writes the bundle's config.json from these fields; with `bundle`, the bundle's own config.json
 // is used as is and only `runtime` applies.
 struct ContainerSpec {
-  std::string runtime;             // "runc", "crun" or an absolute path; "": first that works.
-  std::string rootfs;              // absolute; exactly one of rootfs and bundle.
-  std::string bundle;              // absolute; a directory holding config.json.
-  std::vector<std::string> args;   // rootfs: the process's argv (required).
+  std::string runtime;            // "runc", "crun" or an absolute path; "": first that works.
+  std::string rootfs;             // absolute; exactly one of rootfs and bundle.
+  std::string bundle;             // absolute; a directory holding config.json.
+  std::vector<std::string> args;  // rootfs: the process's argv (required).
   std::vector<std::pair<std::string, std::string>> env;  // rootfs: after a default PATH.
-  std::string cwd = "/";           // rootfs: inside the container.
-  std::optional<uint32_t> uid;     // rootfs: numeric (names would be the container's); unset: 0.
-  std::optional<uint32_t> gid;     // rootfs: unset: the uid's value, or 0.
-  std::string hostname;            // rootfs: "": the unit's name.
-  bool readonly = true;            // rootfs: the root filesystem is mounted read-only.
-  bool host_network = false;       // rootfs: no network namespace (the host's interfaces).
+  std::string cwd = "/";                                 // rootfs: inside the container.
+  std::optional<uint32_t> uid;  // rootfs: numeric (names would be the container's); unset: 0.
+  std::optional<uint32_t> gid;  // rootfs: unset: the uid's value, or 0.
+  std::string hostname;         // rootfs: "": the unit's name.
+  bool readonly = true;         // rootfs: the root filesystem is mounted read-only.
+  bool host_network = false;    // rootfs: no network namespace (the host's interfaces).
   std::vector<ContainerMountSpec> mounts;  // rootfs: bind mounts, in file order.
   // rootfs: a minimal init (tini or catatonit from the host) runs as PID 1 and the workload as its
   // child, so that signals reach it and zombies are reaped.
@@ -178,7 +178,7 @@ struct WorkloadSpec {
   // Set: the workload is an OCI container and `exec`, `env`, `cwd`, `user`, `group`, `umask`,
   // `notify` and `watchdog` are not used (the parser refuses them).
   std::optional<ContainerSpec> container;
-  SourceLocation location;           // where the entry starts.
+  SourceLocation location;  // where the entry starts.
 };
 
 // The budget for everything vigie writes under its state dir (logs now, crash records later).
