@@ -50,6 +50,8 @@ constexpr const char* kDefaultConfig = "/etc/vigie/vigie.yaml";
 constexpr const char* kDefaultStateDir = "/var/lib/vigie";
 constexpr const char* kDefaultSocket = "/run/vigie/vigie.sock";
 constexpr Duration kOrphanReapDelay = 50ms;
+// How long a stopping vigied waits for its containers' deletions (docs/containers.md).
+constexpr Duration kContainerDeleteGrace = 10s;
 
 struct Options {
   std::string config = kDefaultConfig;
@@ -305,6 +307,12 @@ int runAgent(const Options& options) {
     }
   });
 
+  TimerPtr delete_deadline = dispatcher.createTimer([&] {
+    spdlog::warn("{} container deletion(s) still running: exiting without them",
+                 container_spawner.pendingDeletes());
+    dispatcher.exit();
+  });
+
   bool stopping = false;
   auto watched = dispatcher.watchSignals(signals, [&](const signalfd_siginfo& info) {
     const int sig = static_cast<int>(info.ssi_signo);
@@ -317,7 +325,12 @@ int runAgent(const Options& options) {
       api_backend.beginShutdown();
       spdlog::info("{} received: stopping {} unit(s)", signalName(sig), supervisor.units().size());
       // Containers are deleted after their exit: wait for those deletions too.
-      supervisor.stopAll([&] { container_spawner.whenIdle([&] { dispatcher.exit(); }); });
+      supervisor.stopAll([&] {
+        // A runtime's delete that hangs must not keep vigied from exiting: what it leaves is
+        // deleted by the next vigied at start.
+        delete_deadline->enableAt(dispatcher.monotonicNow() + kContainerDeleteGrace);
+        container_spawner.whenIdle([&] { dispatcher.exit(); });
+      });
     } else if (sig == SIGHUP && !stopping) {
       // A valid config is applied to the running set; an invalid one is rejected whole, its
       // errors logged, and nothing running is touched (the same as ReloadConfig).

@@ -224,6 +224,12 @@ class ContainerProcess final : public Process {
     if (pending_signal_ != SIGKILL) {
       pending_signal_ = sig;
     }
+    if (sig == SIGKILL && launcher_ && !launcher_->exited()) {
+      // A stop gave up waiting (stop.timeout): a runtime that hangs (runc waits for a READY=1
+      // it proxies, an unresponsive image store) must not hold the stop forever. The launch
+      // then fails, and the container is deleted.
+      launcher_->signal(SIGKILL).ok();
+    }
   }
 
   void onContainerExit(const ExitStatus& status) { finish(status); }

@@ -2,6 +2,7 @@
 // filesystems the tests build (docs/containers.md).
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <doctest/doctest.h>
 
@@ -225,6 +226,34 @@ TEST_CASE("container: a missing rootfs is the runtime's error, not a workload ex
   // Not a crash: no incident for it.
   CHECK_FALSE(contains(agent.log(), ": lost instance 1"));
   CHECK(pollUntil([&] { return instanceFiles(dir, "lost").empty(); }));
+}
+
+TEST_CASE("container: a runtime that hangs holds neither a stop nor vigied's exit") {
+  TempDir dir;
+  const std::string rootfs = makeBusyboxRootfs(dir.file("rootfs"));
+  // A runtime that never finishes creating a container, nor deleting one.
+  const std::string runtime = dir.file("hung-runtime");
+  writeFile(runtime, "#!/bin/sh\nexec sleep 1000\n");
+  REQUIRE(::chmod(runtime.c_str(), 0755) == 0);
+  const std::string config = dir.file("vigie.yaml");
+  writeFile(config, "workloads:\n" + containerUnit("hung", rootfs, "[/bin/sh]",
+                                                   "    stop: {timeout: 1s}\n"
+                                                   "    restart: {policy: never}\n",
+                                                   "      runtime: " + runtime + "\n"));
+  ApiAgent agent(dir, config);
+  REQUIRE_MESSAGE(pollUntil([&] { return unitIn(agent, "hung", v1::UNIT_STATE_STARTING); }),
+                  agent.log());
+  // The stop's SIGKILL after stop.timeout ends the runtime: a failed start, not a hang.
+  requireStopped(agent, "hung");
+  const v1::Instance first = *agent.instance("hung", 1);
+  CHECK(first.exit().kind() == v1::EXIT_KIND_SPAWN_FAILED);
+  CHECK_MESSAGE(contains(first.exit().spawn_error(), "hung-runtime: exited with signal SIGKILL"),
+                first.exit().spawn_error());
+  // Its delete hangs too: vigied waits a while for it, then exits all the same.
+  REQUIRE(::kill(agent.process().pid(), SIGTERM) == 0);
+  REQUIRE(agent.process().waitExit(30s));
+  CHECK(agent.process().exitCode() == 0);
+  CHECK(contains(agent.log(), "1 container deletion(s) still running: exiting without them"));
 }
 
 TEST_CASE(

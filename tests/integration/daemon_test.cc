@@ -357,11 +357,13 @@ TEST_CASE("peer-benchmark adapter script: 20 crashes give 20 immediate restarts"
   const std::string services = dir.file("services");
   writeFile(services, helperPath() + " segv\n");
   // The adapter starts vigied with its defaults, which would install vigied's core_pattern on
-  // the host while this segfault loop runs, and take the fixed metrics port that another agent
-  // may hold: the wrapper adds `leave` and a port of the kernel's choosing, as bench/run.sh does.
+  // the host while this segfault loop runs, take the fixed metrics port that another agent may
+  // hold, and make cgroups under the host's `vigie` parent (left behind if vigied dies): the
+  // wrapper adds `leave`, a port of the kernel's choosing and no cgroups, as bench/run.sh does.
   const std::string vigied_leave = dir.file("vigied-leave");
-  writeFile(vigied_leave, "#!/bin/sh\nexec '" + vigiedPath() +
-                              "' --core-pattern leave --metrics-listen 127.0.0.1:0 \"$@\"\n");
+  writeFile(vigied_leave,
+            "#!/bin/sh\nexec '" + vigiedPath() +
+                "' --core-pattern leave --metrics-listen 127.0.0.1:0 --cgroups off \"$@\"\n");
   REQUIRE(::chmod(vigied_leave.c_str(), 0755) == 0);
   DaemonProcess vigied(dir, {.args = {script},
                              .extra_env = {{"PEERS_SERVICES", services}, {"VIGIED", vigied_leave}},

@@ -158,6 +158,20 @@ TEST_CASE(
   CHECK_FALSE(f.ended);
 }
 
+TEST_CASE("container spawner: a SIGKILL while the container is created kills a hung runtime") {
+  Fixture f;
+  ProcessPtr process = f.start();
+  FakeProcess* runtime = f.spawner.latest;
+  process->signalGroup(SIGTERM).ok();
+  CHECK(runtime->signals.empty());  // held for the container
+  process->signalGroup(SIGKILL).ok();
+  CHECK(runtime->signals == std::vector<int>{SIGKILL});
+  f.spawner.killLatest(SIGKILL);
+  REQUIRE(f.ended);
+  CHECK(f.ended->runtime_error == "runc: exited with signal SIGKILL");
+  CHECK(f.containers.pendingDeletes() == 1);
+}
+
 TEST_CASE("container spawner: each instance gets its own container id") {
   Fixture f;
   ProcessPtr first = f.start();
