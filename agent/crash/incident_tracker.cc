@@ -220,10 +220,17 @@ void IncidentTracker::onInstanceEnded(const Unit& unit, const InstanceRecord& in
   if (auto live = live_.find(instance.pid); live != live_.end() &&
                                             live->second.second.instance_id == instance.id &&
                                             live->second.second.unit == unit.name()) {
+    // Expired from the oldest end on: no scan of them all on the loop at every end.
     const MonoTime now = dispatcher_.monotonicNow();
-    std::erase_if(ended_,
-                  [&](const auto& item) { return now - item.second.at > options_.report_timeout; });
+    while (!ended_order_.empty() && now - ended_order_.front().first > options_.report_timeout) {
+      const auto [at, pid] = ended_order_.front();
+      ended_order_.pop_front();
+      if (auto old = ended_.find(pid); old != ended_.end() && old->second.at == at) {
+        ended_.erase(old);  // (a newer end of a reused pid stays)
+      }
+    }
     ended_[instance.pid] = Ended{live->second.first, std::move(live->second.second), now};
+    ended_order_.emplace_back(now, instance.pid);
     live_.erase(live);
   }
   if (!instance.exit || !isAbnormalEnd(unit.spec(), *instance.exit, stopping)) {

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -96,12 +97,13 @@ class IncidentTracker : public ForwardingObserver {
     MonoTime at{};
   };
   std::map<pid_t, Ended> ended_;
-  std::map<ProcKey, std::string> pending_;    // waiting for a report: process -> id
-  std::map<ProcKey, Arrived> early_;          // reports in before their exit
-  std::map<std::string, TimerPtr> timeouts_;  // by incident id
-  std::set<std::string> seen_entries_;        // spool entries taken (or being taken)
-  std::map<std::string, int> writing_;        // incident id -> writes queued
-  bool loaded_ = false;                       // the store has been read
+  std::deque<std::pair<MonoTime, pid_t>> ended_order_;  // oldest first, for the expiry
+  std::map<ProcKey, std::string> pending_;              // waiting for a report: process -> id
+  std::map<ProcKey, Arrived> early_;                    // reports in before their exit
+  std::map<std::string, TimerPtr> timeouts_;            // by incident id
+  std::set<std::string> seen_entries_;                  // spool entries taken (or being taken)
+  std::map<std::string, int> writing_;                  // incident id -> writes queued
+  bool loaded_ = false;                                 // the store has been read
   bool retention_queued_ = false;
   bool retention_again_ = false;  // asked for while queued: its snapshot is already taken
   CrashEvents* events_ = nullptr;

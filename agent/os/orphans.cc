@@ -6,12 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <charconv>
 #include <cstdlib>
 #include <string>
 
-#include "agent/os/unique_fd.h"
+#include "agent/os/proc_stat.h"
 
 namespace vigie {
 
@@ -41,26 +39,8 @@ void forEachChild(Visit visit) {
     if (task->d_name[0] == '.') {
       continue;
     }
-    const std::string path = std::string("/proc/self/task/") + task->d_name + "/children";
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-      continue;
-    }
-    std::string text;
-    std::array<char, 4096> buf;
-    ssize_t n = 0;
-    while ((n = ::read(fd.get(), buf.data(), buf.size())) > 0) {
-      text.append(buf.data(), static_cast<size_t>(n));
-    }
-    const char* p = text.data();
-    const char* end = p + text.size();
-    while (p < end) {
-      pid_t pid = 0;
-      auto [next, ec] = std::from_chars(p, end, pid);
-      if (ec == std::errc() && pid > 0) {
-        visit(pid);
-      }
-      p = next + 1;
+    for (pid_t pid : readChildren(std::string("/proc/self/task/") + task->d_name + "/children")) {
+      visit(pid);
     }
   }
   ::closedir(tasks);

@@ -44,4 +44,29 @@ std::optional<uint64_t> readProcStartTicks(pid_t pid) {
   return ticks;
 }
 
+std::vector<pid_t> readChildren(const std::string& children_file) {
+  std::vector<pid_t> children;
+  UniqueFd fd(::open(children_file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    return children;
+  }
+  std::string text;
+  std::array<char, 4096> buf;
+  ssize_t n = 0;
+  while ((n = ::read(fd.get(), buf.data(), buf.size())) > 0) {
+    text.append(buf.data(), static_cast<size_t>(n));
+  }
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    pid_t pid = 0;
+    auto [next, ec] = std::from_chars(p, end, pid);
+    if (ec == std::errc() && pid > 0) {
+      children.push_back(pid);
+    }
+    p = next + 1;
+  }
+  return children;
+}
+
 }  // namespace vigie

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "agent/os/linux_spawner.h"
 #include "agent/runtime/container_spawner.h"
 #include "agent/runtime/oci_config.h"
 
@@ -22,27 +23,10 @@ bool isExecutable(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
+// The spawner's PATH lookup; "" when `name` is not there.
 std::string findInPath(const std::string& name, const std::string& search_path) {
-  size_t start = 0;
-  while (start <= search_path.size()) {
-    size_t end = search_path.find(':', start);
-    if (end == std::string::npos) {
-      end = search_path.size();
-    }
-    std::string candidate = search_path.substr(start, end - start);
-    if (!candidate.empty()) {
-      candidate.append("/").append(name);
-      if (isExecutable(candidate)) {
-        return candidate;
-      }
-    }
-    start = end + 1;
-  }
-  return {};
-}
-
-std::string baseName(const std::string& path) {
-  return path.substr(path.rfind('/') + 1);
+  auto found = resolveExecutable(name, search_path);
+  return found ? *found : std::string();
 }
 
 // Written whole or not at all: a runtime never reads half a config.
@@ -84,7 +68,7 @@ Result<std::string> chooseContainerRuntime(const std::string& wanted, CgroupLayo
                        " package, or give its absolute path)",
                    ENOENT};
     }
-    if (hybrid && baseName(path) == "crun") {
+    if (hybrid && runtimeName(path) == "crun") {
       return Error{
           "crun cannot run containers on this host's hybrid cgroup layout (it refuses a "
           "cgroup2 that holds controllers beside v1); use runtime: runc",
@@ -121,7 +105,7 @@ Result<ContainerLaunch> LinuxContainerRuntimes::prepare(const std::string& unit,
   launch.runtime = *runtime;
   launch.name = unit;
   launch.init = spec.bundle.empty() && spec.init;
-  launch.state_root = state_dir_ + "/runtime/" + baseName(*runtime);
+  launch.state_root = state_dir_ + "/runtime/" + runtimeName(*runtime);
   launch.work_dir = state_dir_ + "/containers/" + unit;
   for (const std::string& dir : {launch.state_root, launch.work_dir}) {
     if (Status made = makePrivateDir(dir); !made) {

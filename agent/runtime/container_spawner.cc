@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "agent/os/pidfd.h"
+#include "agent/os/proc_stat.h"
 #include "agent/os/unique_fd.h"
 
 namespace vigie {
@@ -33,10 +34,6 @@ std::optional<pid_t> readPidFile(const std::string& path) {
     return std::nullopt;
   }
   return pid;
-}
-
-std::string runtimeName(const std::string& runtime) {
-  return runtime.substr(runtime.rfind('/') + 1);
 }
 
 // A runtime's own processes run outside the unit's identity and limits that only the container
@@ -80,12 +77,9 @@ bool initKeeps(int sig) {
   }
 }
 
-// Signals the children of `parent` (/proc/PID/task/PID/children), each through a pidfd.
+// Signals the children of `parent`'s main thread, each through a pidfd.
 Status signalChildren(pid_t parent, int sig) {
-  const std::string path = fmt::format("/proc/{}/task/{}/children", parent, parent);
-  std::istringstream children(readText(path));
-  pid_t child = 0;
-  while (children >> child) {
+  for (pid_t child : readChildren(fmt::format("/proc/{}/task/{}/children", parent, parent))) {
     UniqueFd pidfd(pidfdOpen(child, 0));
     if (pidfd && pidfdSendSignal(pidfd.get(), sig) != 0 && errno != ESRCH) {
       return Error::fromErrno(fmt::format("pidfd_send_signal({})", child));
@@ -95,6 +89,10 @@ Status signalChildren(pid_t parent, int sig) {
 }
 
 }  // namespace
+
+std::string runtimeName(const std::string& runtime) {
+  return runtime.substr(runtime.rfind('/') + 1);
+}
 
 std::string lastRuntimeError(const std::string& log_text) {
   std::string message;

@@ -56,6 +56,9 @@ class ContainerSpawner final : public ProcessSpawner {
   std::function<void()> on_idle_;
 };
 
+// "runc" for "/usr/sbin/runc": how messages name a runtime, and its state root's directory.
+std::string runtimeName(const std::string& runtime);
+
 // The runtime's last error from its --log-format json log: the "msg" of the last "error" line,
 // or "" when there is none.
 std::string lastRuntimeError(const std::string& log_text);

@@ -344,19 +344,23 @@ OutputReader::Forward Unit::forwardTo(OutputStream stream, uint64_t instance_id)
   };
 }
 
+// The pidfd can be reported before the last bytes the process wrote: take them now, so that the
+// tail in its exit record and incident ends with its last line.
+void Unit::drainOutput(InstanceRecord& instance) {
+  for (OutputReader* reader : {instance.stdout_reader.get(), instance.stderr_reader.get()}) {
+    if (reader != nullptr) {
+      reader->drain();
+    }
+  }
+}
+
 void Unit::onInstanceExit(InstanceRecord& instance, const ExitStatus& status) {
   if (!status.runtime_error.empty()) {
     onRuntimeFailed(instance, status);
     return;
   }
   instance.exit = status;
-  // The pidfd can be reported before the last bytes the process wrote: take them now, so that
-  // the tail in its exit record and incident ends with its last line.
-  for (OutputReader* reader : {instance.stdout_reader.get(), instance.stderr_reader.get()}) {
-    if (reader != nullptr) {
-      reader->drain();
-    }
-  }
+  drainOutput(instance);
   stopHealth();
   if (cgroup_) {
     instance.cgroup_stats = cgroup_->endInstance();
@@ -377,11 +381,7 @@ void Unit::onInstanceExit(InstanceRecord& instance, const ExitStatus& status) {
 // The container runtime could not create or start the container: a failed start, like an exec
 // error, never a workload exit (the runtime's exit code is not the workload's).
 void Unit::onRuntimeFailed(InstanceRecord& instance, const ExitStatus& status) {
-  for (OutputReader* reader : {instance.stdout_reader.get(), instance.stderr_reader.get()}) {
-    if (reader != nullptr) {
-      reader->drain();
-    }
-  }
+  drainOutput(instance);
   if (cgroup_) {
     cgroup_->endInstance();
   }

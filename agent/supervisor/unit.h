@@ -96,6 +96,7 @@ class Unit {
   void perform(UnitAction action);
   void spawnInstance();
   void onInstanceRunning(InstanceRecord& instance);
+  void drainOutput(InstanceRecord& instance);
   void onInstanceExit(InstanceRecord& instance, const ExitStatus& status);
   void onRuntimeFailed(InstanceRecord& instance, const ExitStatus& status);
   void onEnded(InstanceRecord& instance, ExitKind kind, Duration uptime);

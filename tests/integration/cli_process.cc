@@ -47,16 +47,8 @@ CliProcess::CliProcess(const TempDir& dir, const std::vector<std::string>& args,
   for (const auto& [name, value] : options.env) {
     env_strings.push_back(name + "=" + value);
   }
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) {
-    argv.push_back(s.data());
-  }
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) {
-    envp.push_back(s.data());
-  }
-  envp.push_back(nullptr);
+  std::vector<char*> argv = execStrings(argv_strings);
+  std::vector<char*> envp = execStrings(env_strings);
 
   const int out_fd = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   const int err_fd = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);

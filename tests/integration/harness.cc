@@ -468,16 +468,8 @@ DaemonProcess::DaemonProcess(const TempDir& dir, Options options) {
   for (const auto& [name, value] : options.extra_env) {
     env_strings.push_back(name + "=" + value);
   }
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) {
-    argv.push_back(s.data());
-  }
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) {
-    envp.push_back(s.data());
-  }
-  envp.push_back(nullptr);
+  std::vector<char*> argv = execStrings(argv_strings);
+  std::vector<char*> envp = execStrings(env_strings);
 
   const int out_fd = ::open(stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   const int err_fd = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -601,6 +593,15 @@ pid_t loggedPid(const std::string& log, const std::string& unit, uint64_t instan
     return 0;
   }
   return static_cast<pid_t>(std::atol(log.c_str() + at + needle.size()));
+}
+
+std::vector<char*> execStrings(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (std::string& s : strings) {
+    pointers.push_back(s.data());
+  }
+  pointers.push_back(nullptr);
+  return pointers;
 }
 
 }  // namespace vigie::testing

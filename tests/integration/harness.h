@@ -202,6 +202,9 @@ class DaemonProcess {
 // leave --cgroups off.
 std::vector<std::string> daemonArgs(const TempDir& dir, const std::string& config_path);
 
+// argv/envp for execve: pointers into `strings` (which must outlive them), then a null.
+std::vector<char*> execStrings(std::vector<std::string>& strings);
+
 // Lines of `text` that contain `needle`.
 std::vector<std::string> linesContaining(const std::string& text, const std::string& needle);
 // The pid in the log line "NAME: instance ID started, pid PID", or 0 while there is none.
